@@ -10,11 +10,16 @@ import (
 // newline. Robur removes DAV:getetag from a map before writing it
 // (webdav_fs.ml write_property_map); Marshal writes what it is given.
 func (p *Props) Marshal() []byte {
+	return []byte(toStringHum(p.sexp()))
+}
+
+// sexp is properties.ml's to_sexp: the bindings in key order.
+func (p *Props) sexp() *sexp {
 	bindings := make([]*sexp, len(p.props))
 	for i, prop := range p.props {
 		bindings[i] = list(nameSexp(prop.Name), list(attrsSexp(prop.Attrs), nodesSexp(prop.Value)))
 	}
-	return []byte(toStringHum(list(bindings...)))
+	return list(bindings...)
 }
 
 func nameSexp(n xml.Name) *sexp { return list(atom(n.Space), atom(n.Local)) }
