@@ -133,7 +133,7 @@ func TestGraphPaths(t *testing.T) {
 			status: 301, path: pMissing + " i7 i4",
 			check: func(t *testing.T, res Result, _ *testResource) { wantHeader(t, res, "Location", "/new") }},
 		{name: "j18 GET If-None-Match star", headers: map[string]string{"If-None-Match": "*"}, status: 304,
-			path: pExists + " g8 h10 i12 i13 j18",
+			path:  pExists + " g8 h10 i12 i13 j18",
 			check: func(t *testing.T, res Result, _ *testResource) { wantHeader(t, res, "ETag", `"abc"`) }},
 		{name: "j18 PUT If-None-Match star", method: "PUT", headers: map[string]string{"If-None-Match": "*"}, status: 412,
 			path: pExists + " g8 h10 i12 i13 j18"},
@@ -156,7 +156,12 @@ func TestGraphPaths(t *testing.T) {
 			status: 200, path: pMissing + " i7 k7 k5 l5 m5 n5 n11 p11 o20 o18 o18b",
 			check: func(t *testing.T, res Result, _ *testResource) { wantBody(t, res, "posted") }},
 		{name: "m7 POST to missing allowed, creates", method: "POST", target: "/coll/", headers: plain, body: "new",
-			setup:  func(r *testResource) { r.missing = true; r.allowMissingPost = true; r.postCreate = true; r.createPath = "item" },
+			setup: func(r *testResource) {
+				r.missing = true
+				r.allowMissingPost = true
+				r.postCreate = true
+				r.createPath = "item"
+			},
 			status: 201, path: pMissing + " i7 k7 l7 m7 n11 p11",
 			check: func(t *testing.T, res Result, tr *testResource) {
 				wantHeader(t, res, "Location", "/coll/item")

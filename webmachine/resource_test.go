@@ -16,12 +16,12 @@ type testResource struct {
 	Base
 
 	unavailable, tooLong, malformed, forbidden bool
-	badContentHeaders, unknownContentType     bool
-	tooLarge, missing, previouslyExisted      bool
-	conflict, deleteFails, deleteAccepted     bool
-	postCreate, postFails, allowMissingPost   bool
-	multiple, languageRefused, redirect       bool
-	noProviders                               bool
+	badContentHeaders, unknownContentType      bool
+	tooLarge, missing, previouslyExisted       bool
+	conflict, deleteFails, deleteAccepted      bool
+	postCreate, postFails, allowMissingPost    bool
+	multiple, languageRefused, redirect        bool
+	noProviders                                bool
 
 	known, allowed []string
 	challenge      string
