@@ -20,7 +20,9 @@ var (
 	everyone  = Principal{Kind: PrincipalAll}
 )
 
-func grant(p Principal, privs ...Privilege) ACE { return ACE{Principal: p, Kind: Grant, Privileges: privs} }
+func grant(p Principal, privs ...Privilege) ACE {
+	return ACE{Principal: p, Kind: Grant, Privileges: privs}
+}
 
 type createOpts struct {
 	version      string
