@@ -1,0 +1,386 @@
+package gitstore
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/storage"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+)
+
+// diskBackend is a bare repository. It writes loose objects and the branch
+// ref itself (with fsync) and reads loose objects itself; only packed
+// objects go through go-git, under mu.
+type diskBackend struct {
+	dir  string
+	ref  plumbing.ReferenceName
+	log  *slog.Logger
+	lock *os.File
+
+	mu sync.Mutex
+	rd *filesystem.Storage
+}
+
+func newStorer(dir string) *filesystem.Storage {
+	return filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(8*cache.MiByte))
+}
+
+// openDisk opens the bare repository in dir, creating it when dir is
+// missing or empty, and takes an exclusive lock on it.
+func openDisk(dir, branch string, log *slog.Logger) (*diskBackend, error) {
+	ents, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || err == nil && len(ents) == 0:
+		if err := initRepo(dir, branch); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, fmt.Errorf("gitstore: open %s: %w", dir, err)
+	default:
+		if _, err := os.Stat(filepath.Join(dir, "objects")); err != nil {
+			return nil, fmt.Errorf("gitstore: %s is not a bare git repository: %w", dir, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "HEAD")); err != nil {
+			return nil, fmt.Errorf("gitstore: %s is not a bare git repository: %w", dir, err)
+		}
+	}
+	lf, err := os.OpenFile(filepath.Join(dir, "gocaldav.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("gitstore: lock %s: %w", dir, err)
+	}
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lf.Close()
+		return nil, fmt.Errorf("gitstore: %s is in use by another process: %w", dir, err)
+	}
+	d := &diskBackend{dir: dir, ref: plumbing.NewBranchReferenceName(branch), log: log, lock: lf, rd: newStorer(dir)}
+	d.cleanStale()
+	return d, nil
+}
+
+// initRepo creates a bare repository and makes it durable.
+func initRepo(dir, branch string) error {
+	_, err := git.PlainInitWithOptions(dir, &git.PlainInitOptions{
+		Bare:        true,
+		InitOptions: git.InitOptions{DefaultBranch: plumbing.NewBranchReferenceName(branch)},
+	})
+	if err != nil {
+		return fmt.Errorf("gitstore: init %s: %w", dir, err)
+	}
+	err = filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return syncPath(p)
+	})
+	if err == nil {
+		err = syncPath(filepath.Dir(filepath.Clean(dir)))
+	}
+	return asStorage("gitstore: init "+dir, err)
+}
+
+// cleanStale removes temporary files a crash may have left behind.
+func (d *diskBackend) cleanStale() {
+	tmps, _ := filepath.Glob(filepath.Join(d.dir, "objects", "??", "tmp_obj_*"))
+	locks, _ := filepath.Glob(filepath.Join(d.dir, "refs", "heads", "*.lock"))
+	for _, p := range append(tmps, locks...) {
+		d.log.Info("gitstore: removing stale temporary file", "path", p)
+		os.Remove(p)
+	}
+}
+
+func (d *diskBackend) objPath(h plumbing.Hash) string {
+	s := h.String()
+	return filepath.Join(d.dir, "objects", s[:2], s[2:])
+}
+
+func (d *diskBackend) get(h plumbing.Hash) (rawObject, error) {
+	b, err := os.ReadFile(d.objPath(h))
+	if err == nil {
+		o, err := decodeLoose(h, b)
+		return o, asStorage("gitstore: read", err)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return rawObject{}, asStorage("gitstore: read", err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	eo, err := d.rd.EncodedObject(plumbing.AnyObject, h)
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		// A concurrent repack may have moved it from loose to a pack
+		// this storer has not indexed yet.
+		d.rd.ObjectStorage.Reindex()
+		eo, err = d.rd.EncodedObject(plumbing.AnyObject, h)
+	}
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		return rawObject{}, fmt.Errorf("%s: %w", h, errObjectMissing)
+	}
+	if err != nil {
+		return rawObject{}, asStorage("gitstore: read packed", err)
+	}
+	o, err := readEncoded(eo)
+	return o, asStorage("gitstore: read packed", err)
+}
+
+// persist writes every new object to a temporary file, syncs them all in
+// parallel, renames them into place, syncs their directories, and only then
+// replaces the ref (write, sync, rename, sync directory).
+func (d *diskBackend) persist(objs []rawObject, old, new plumbing.Hash, reflog []string) error {
+	type pending struct {
+		f     *os.File
+		final string
+	}
+	var files []pending
+	defer func() {
+		for _, p := range files {
+			if p.f != nil {
+				p.f.Close()
+				os.Remove(p.f.Name())
+			}
+		}
+	}()
+	dirs := map[string]bool{}
+	seen := map[plumbing.Hash]bool{}
+	for _, o := range objs {
+		if seen[o.hash] {
+			continue
+		}
+		seen[o.hash] = true
+		final := d.objPath(o.hash)
+		if _, err := os.Lstat(final); err == nil {
+			continue
+		}
+		sub := filepath.Dir(final)
+		if _, err := os.Stat(sub); errors.Is(err, fs.ErrNotExist) {
+			if err := os.Mkdir(sub, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+				return err
+			}
+			dirs[filepath.Dir(sub)] = true
+		}
+		f, err := os.CreateTemp(sub, "tmp_obj_")
+		if err != nil {
+			return err
+		}
+		files = append(files, pending{f, final})
+		w := bufio.NewWriterSize(f, 64<<10)
+		if err := encodeLoose(w, o); err != nil {
+			return err
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	}
+	if err := parallel(len(files), func(i int) error { return files[i].f.Sync() }); err != nil {
+		return err
+	}
+	for i, p := range files {
+		tmp := p.f.Name()
+		if err := p.f.Close(); err != nil {
+			return err
+		}
+		files[i].f = nil
+		if err := os.Rename(tmp, p.final); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+		dirs[filepath.Dir(p.final)] = true
+	}
+	dl := make([]string, 0, len(dirs))
+	for k := range dirs {
+		dl = append(dl, k)
+	}
+	if err := parallel(len(dl), func(i int) error { return syncPath(dl[i]) }); err != nil {
+		return err
+	}
+	return d.writeRef(old, new, reflog)
+}
+
+// writeRef durably replaces the branch ref and appends to its reflog.
+func (d *diskBackend) writeRef(old, new plumbing.Hash, reflog []string) error {
+	p := filepath.Join(d.dir, filepath.FromSlash(d.ref.String()))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	if err := writeFileSync(p+".lock", []byte(new.String()+"\n")); err != nil {
+		return err
+	}
+	if err := os.Rename(p+".lock", p); err != nil {
+		return err
+	}
+	if err := syncPath(filepath.Dir(p)); err != nil {
+		return err
+	}
+	// The reflog is a convenience (and a recovery aid); it is not synced.
+	lp := filepath.Join(d.dir, "logs", filepath.FromSlash(d.ref.String()))
+	if err := os.MkdirAll(filepath.Dir(lp), 0o755); err == nil {
+		if f, err := os.OpenFile(lp, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+			f.WriteString(strings.Join(reflog, ""))
+			f.Close()
+		}
+	}
+	return nil
+}
+
+// loadHead reads the branch. If the loose ref is unreadable or names a
+// commit that is not complete (a crash on a filesystem without ordered
+// writes, or tampering), it falls back to the newest valid reflog entry,
+// then to packed-refs.
+func (d *diskBackend) loadHead(valid func(plumbing.Hash) bool) (plumbing.Hash, error) {
+	p := filepath.Join(d.dir, filepath.FromSlash(d.ref.String()))
+	b, err := os.ReadFile(p)
+	loose := err == nil
+	if loose {
+		if h, ok := parseHex(strings.TrimSpace(string(b))); ok && valid(h) {
+			return h, nil
+		}
+		d.log.Warn("gitstore: branch ref is damaged, recovering", "ref", d.ref.String())
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return plumbing.ZeroHash, asStorage("gitstore: read ref", err)
+	}
+	var cands []plumbing.Hash
+	if loose {
+		lb, _ := os.ReadFile(filepath.Join(d.dir, "logs", filepath.FromSlash(d.ref.String())))
+		lines := strings.Split(string(lb), "\n")
+		for i := len(lines) - 1; i >= 0; i-- {
+			f := strings.Fields(lines[i])
+			if len(f) >= 2 {
+				if h, ok := parseHex(f[1]); ok {
+					cands = append(cands, h)
+				}
+			}
+		}
+	}
+	pb, _ := os.ReadFile(filepath.Join(d.dir, "packed-refs"))
+	for _, line := range strings.Split(string(pb), "\n") {
+		if hx, name, ok := strings.Cut(line, " "); ok && name == d.ref.String() {
+			if h, ok := parseHex(hx); ok {
+				cands = append(cands, h)
+			}
+		}
+	}
+	for _, h := range cands {
+		if valid(h) {
+			if loose {
+				d.log.Warn("gitstore: branch ref recovered", "ref", d.ref.String(), "commit", h.String())
+				if err := d.writeRef(plumbing.ZeroHash, h, nil); err != nil {
+					return plumbing.ZeroHash, asStorage("gitstore: repair ref", err)
+				}
+			}
+			return h, nil
+		}
+	}
+	if loose || len(cands) > 0 {
+		return plumbing.ZeroHash, fmt.Errorf("gitstore: branch %s names no complete commit and none could be recovered: %w", d.ref.Short(), ErrStorage)
+	}
+	return plumbing.ZeroHash, nil
+}
+
+func (d *diskBackend) transport(fn func(storage.Storer) error) error {
+	if err := fn(newStorer(d.dir)); err != nil {
+		return err
+	}
+	return d.syncPacks()
+}
+
+// syncPacks makes packs written by go-git (which does not fsync) durable.
+func (d *diskBackend) syncPacks() error {
+	pd := filepath.Join(d.dir, "objects", "pack")
+	ents, err := os.ReadDir(pd)
+	if err != nil {
+		return nil
+	}
+	for _, e := range ents {
+		if err := syncPath(filepath.Join(pd, e.Name())); err != nil {
+			return asStorage("gitstore: sync packs", err)
+		}
+	}
+	return asStorage("gitstore: sync packs", syncPath(pd))
+}
+
+func (d *diskBackend) reload() error {
+	st := newStorer(d.dir)
+	d.mu.Lock()
+	old := d.rd
+	d.rd = st
+	d.mu.Unlock()
+	return old.Close()
+}
+
+func (d *diskBackend) close() error {
+	d.mu.Lock()
+	err := d.rd.Close()
+	d.mu.Unlock()
+	d.lock.Close()
+	return err
+}
+
+func parseHex(s string) (plumbing.Hash, bool) {
+	if len(s) != 40 {
+		return plumbing.ZeroHash, false
+	}
+	h := plumbing.NewHash(s)
+	return h, h.String() == strings.ToLower(s) && !h.IsZero()
+}
+
+// syncPath fsyncs a file or directory.
+func syncPath(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func writeFileSync(p string, b []byte) error {
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// parallel runs fn(0..n-1) on up to 8 goroutines and returns the first error.
+func parallel(n int, fn func(i int) error) error {
+	if n <= 1 {
+		if n == 1 {
+			return fn(0)
+		}
+		return nil
+	}
+	errs := make([]error, n)
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(i)
+			<-sem
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,192 @@
+package gitstore
+
+import (
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+)
+
+// Entry describes a file or directory of a snapshot.
+type Entry struct {
+	// Name is the last path element ("" for the root).
+	Name string
+	// Path is the full repository path ("" for the root).
+	Path string
+	// Dir is true for directories.
+	Dir bool
+	// Hash is the hex blob id of a file (usable as its ETag) or the tree
+	// id of a directory (changes whenever anything below it changes). In a
+	// Txn, a directory with pending changes has an empty Hash.
+	Hash string
+	// Size is a file's length in bytes; 0 for directories.
+	Size int64
+}
+
+// Snapshot is an immutable view of one commit, safe for concurrent use.
+type Snapshot struct {
+	s      *Store
+	commit plumbing.Hash
+	root   plumbing.Hash
+	when   time.Time
+}
+
+// Commit returns the commit's hex id, or "" for an empty repository.
+func (sn *Snapshot) Commit() string {
+	if sn.commit.IsZero() {
+		return ""
+	}
+	return sn.commit.String()
+}
+
+// Time returns the commit's author time (zero for an empty repository).
+func (sn *Snapshot) Time() time.Time { return sn.when }
+
+// Tree returns the hex id of the root tree.
+func (sn *Snapshot) Tree() string { return sn.root.String() }
+
+// Stat describes path p; the error wraps fs.ErrNotExist when it is absent.
+func (sn *Snapshot) Stat(p string) (Entry, error) {
+	comps, err := splitPath(p)
+	if err != nil {
+		return Entry{}, err
+	}
+	n, err := sn.s.resolve(sn.root, comps)
+	if err != nil {
+		return Entry{}, fmt.Errorf("gitstore: stat %s: %w", p, err)
+	}
+	return sn.s.entry(comps, n)
+}
+
+// Exists reports whether path p exists.
+func (sn *Snapshot) Exists(p string) bool {
+	_, err := sn.Stat(p)
+	return err == nil
+}
+
+// Read returns the content of file p.
+func (sn *Snapshot) Read(p string) ([]byte, error) {
+	comps, err := splitPath(p)
+	if err != nil {
+		return nil, err
+	}
+	n, err := sn.s.resolve(sn.root, comps)
+	if err != nil {
+		return nil, fmt.Errorf("gitstore: read %s: %w", p, err)
+	}
+	return sn.s.readBlob(p, n)
+}
+
+// List returns the entries of directory dir sorted by name.
+func (sn *Snapshot) List(dir string) ([]Entry, error) {
+	comps, err := splitPath(dir)
+	if err != nil {
+		return nil, err
+	}
+	n, err := sn.s.resolve(sn.root, comps)
+	if err != nil {
+		return nil, fmt.Errorf("gitstore: list %s: %w", dir, err)
+	}
+	if !n.dir {
+		return nil, fmt.Errorf("gitstore: list %s: %w", dir, ErrNotDir)
+	}
+	t, err := sn.s.tree(n.hash)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, 0, len(t.entries))
+	for _, i := range t.sortedByName() {
+		e := t.entries[i]
+		en, err := sn.s.entry(append(slices.Clip(comps), e.name), node{dir: e.isDir(), hash: e.hash, size: -1})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, en)
+	}
+	return out, nil
+}
+
+// node is a resolved path: a file or a directory and its object id.
+type node struct {
+	dir  bool
+	hash plumbing.Hash // zero for a directory with pending changes (Txn)
+	size int64         // -1 when unknown
+	m    *mdir         // pending changes (Txn only)
+}
+
+// splitPath validates a repository path and splits it; "" and "/" are the root.
+func splitPath(p string) ([]string, error) {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil, nil
+	}
+	comps := strings.Split(p, "/")
+	for _, c := range comps {
+		if c == "" || c == "." || c == ".." || strings.EqualFold(c, ".git") || strings.IndexByte(c, 0) >= 0 {
+			return nil, fmt.Errorf("%w: %q", ErrInvalidPath, p)
+		}
+	}
+	return comps, nil
+}
+
+// resolve walks comps from the root tree.
+func (s *Store) resolve(root plumbing.Hash, comps []string) (node, error) {
+	n := node{dir: true, hash: root}
+	for _, c := range comps {
+		if !n.dir {
+			return node{}, fs.ErrNotExist
+		}
+		t, err := s.tree(n.hash)
+		if err != nil {
+			return node{}, err
+		}
+		e, ok := t.lookup(c)
+		if !ok {
+			return node{}, fs.ErrNotExist
+		}
+		n = nodeOf(e)
+	}
+	return n, nil
+}
+
+func nodeOf(e treeEntry) node {
+	return node{dir: e.mode == filemode.Dir, hash: e.hash, size: -1}
+}
+
+// entry turns a resolved node into an Entry.
+func (s *Store) entry(comps []string, n node) (Entry, error) {
+	e := Entry{Path: strings.Join(comps, "/"), Dir: n.dir}
+	if len(comps) > 0 {
+		e.Name = comps[len(comps)-1]
+	}
+	if !n.hash.IsZero() {
+		e.Hash = n.hash.String()
+	}
+	if !n.dir {
+		e.Size = n.size
+		if e.Size < 0 {
+			size, err := s.blobSize(n.hash)
+			if err != nil {
+				return Entry{}, err
+			}
+			e.Size = size
+		}
+	}
+	return e, nil
+}
+
+// readBlob returns a copy of the content of the file node n.
+func (s *Store) readBlob(p string, n node) ([]byte, error) {
+	if n.dir {
+		return nil, fmt.Errorf("gitstore: read %s: %w", p, ErrIsDir)
+	}
+	o, err := s.object(n.hash)
+	if err != nil {
+		return nil, fmt.Errorf("gitstore: read %s: %w", p, err)
+	}
+	return slices.Clone(o.data), nil
+}

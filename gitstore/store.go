@@ -1,0 +1,309 @@
+// Package gitstore keeps gocaldav's data in a bare git repository: every
+// Batch becomes one durable commit, readers see immutable snapshots of a
+// commit, and changes are pushed to an optional remote.
+//
+// Paths are slash-separated repository paths such as
+// "calendars/alice/event.ics"; the store attaches no meaning to them.
+package gitstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// PushMode says when commits are pushed to the remote.
+type PushMode int
+
+const (
+	// PushAsync pushes in the background after commits, coalescing bursts
+	// and retrying with backoff while the remote is unreachable.
+	PushAsync PushMode = iota
+	// PushSync makes Batch return only after its commit was pushed
+	// (robur's behaviour).
+	PushSync
+)
+
+// Options configures a Store. The zero value is usable.
+type Options struct {
+	// Branch is the branch holding the data; default "main".
+	Branch string
+	// Remote, if set, is fetched on Open and pushed to after commits.
+	Remote *Remote
+	// Push selects asynchronous (default) or synchronous pushes.
+	Push PushMode
+	// Logger receives diagnostics; default slog.Default().
+	Logger *slog.Logger
+	// MaintainLooseObjects triggers background maintenance once this many
+	// loose objects were written since the last run; default 2000,
+	// negative disables automatic maintenance.
+	MaintainLooseObjects int
+	// MaintainLooseBytes triggers background maintenance once this many
+	// bytes of loose objects were written; default 64 MiB.
+	MaintainLooseBytes int64
+	// MaxPacks is the number of packs above which maintenance merges all
+	// packs into one; default 8.
+	MaxPacks int
+	// FailWrites, if set, is called before every durable write; a non-nil
+	// result makes that write fail as if the disk had (fault injection).
+	FailWrites func() error
+	// PushRetryMax caps the retry backoff of asynchronous pushes; default 1 minute.
+	PushRetryMax time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.Branch == "" {
+		o.Branch = "main"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.MaintainLooseObjects == 0 {
+		o.MaintainLooseObjects = 2000
+	}
+	if o.MaintainLooseBytes == 0 {
+		o.MaintainLooseBytes = 64 << 20
+	}
+	if o.MaxPacks == 0 {
+		o.MaxPacks = 8
+	}
+	if o.PushRetryMax == 0 {
+		o.PushRetryMax = time.Minute
+	}
+}
+
+// Store is a git-backed data store. All methods are safe for concurrent use.
+type Store struct {
+	o     Options
+	b     backend
+	disk  *diskBackend // nil for memory stores
+	log   *slog.Logger
+	trees *genCache[*tree]
+	comms *genCache[*commitObj]
+	sizes *genCache[int64]
+	head  atomic.Pointer[Snapshot]
+
+	writeSem chan struct{} // held while a batch is built
+	tip      *Snapshot     // newest built commit, maybe not yet durable (under writeSem)
+
+	qmu      sync.Mutex
+	queue    []*job                      // built, waiting to be made durable
+	inflight map[plumbing.Hash]rawObject // objects of queued jobs
+
+	syncMu sync.Mutex // held by the leader making a group of jobs durable
+	bgMu   sync.Mutex // serialises fetch, push and maintenance
+
+	push  *pusher
+	maint *maintainer
+
+	closeOnce sync.Once
+	closed    chan struct{}
+	bg        sync.WaitGroup
+}
+
+// OpenMemory returns a store kept in memory, running the same code as an
+// on-disk store; it is meant for tests.
+func OpenMemory(o Options) (*Store, error) {
+	o.defaults()
+	return open(context.Background(), newMemBackend(o.Branch), nil, o)
+}
+
+// Open opens the bare git repository dir, creating it if dir is missing
+// or empty. A repository left behind by a crash opens cleanly. With a
+// Remote, the branch is fetched first: into an empty repository, or fast-
+// forwarded when the remote is ahead; if both sides have commits the other
+// lacks, Open fails with ErrDiverged and changes nothing.
+func Open(ctx context.Context, dir string, o Options) (*Store, error) {
+	o.defaults()
+	d, err := openDisk(dir, o.Branch, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	s, err := open(ctx, d, d, o)
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func open(ctx context.Context, b backend, d *diskBackend, o Options) (*Store, error) {
+	s := &Store{
+		o:        o,
+		b:        b,
+		disk:     d,
+		log:      o.Logger,
+		trees:    newGenCache(4<<20, func(t *tree) int { return len(t.entries) + 1 }),
+		comms:    newGenCache(1<<16, func(*commitObj) int { return 1 }),
+		sizes:    newGenCache(1<<20, func(int64) int { return 1 }),
+		writeSem: make(chan struct{}, 1),
+		inflight: map[plumbing.Hash]rawObject{},
+		closed:   make(chan struct{}),
+	}
+	h, err := b.loadHead(s.complete)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := s.snapshot(h)
+	if err != nil {
+		return nil, err
+	}
+	s.head.Store(snap)
+	s.tip = snap
+	s.push = newPusher(s)
+	s.maint = newMaintainer(s)
+	if o.Remote != nil {
+		if err := s.syncRemote(ctx); err != nil {
+			return nil, err
+		}
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	s.bg.Add(3)
+	go func() { defer s.bg.Done(); <-s.closed; cancel() }()
+	go func() { defer s.bg.Done(); s.maint.run(bg) }()
+	go func() {
+		defer s.bg.Done()
+		if o.Remote != nil {
+			s.push.poke()
+			s.push.run(bg)
+		}
+	}()
+	return s, nil
+}
+
+// complete reports whether commit h and its root tree can be read.
+func (s *Store) complete(h plumbing.Hash) bool {
+	c, err := s.commit(h)
+	if err != nil {
+		return false
+	}
+	_, err = s.tree(c.tree)
+	return err == nil
+}
+
+// Close stops background work (pending pushes are not waited for: call
+// Flush first) and releases the repository.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.writeSem <- struct{}{} // no batch is being built from here on
+		close(s.closed)
+		s.syncMu.Lock() // nor made durable
+		s.bg.Wait()
+		err = s.b.close()
+		s.syncMu.Unlock()
+	})
+	return err
+}
+
+// Head returns a snapshot of the current commit. It never blocks on writers.
+func (s *Store) Head() *Snapshot { return s.head.Load() }
+
+// At returns a snapshot of any commit, given its full hex id.
+func (s *Store) At(commit string) (*Snapshot, error) {
+	h, ok := parseHex(strings.ToLower(commit))
+	if !ok {
+		return nil, fmt.Errorf("gitstore: at %q: %w", commit, ErrUnknownCommit)
+	}
+	return s.snapshot(h)
+}
+
+// snapshot builds the snapshot of commit h (zero: the empty repository).
+func (s *Store) snapshot(h plumbing.Hash) (*Snapshot, error) {
+	if h.IsZero() {
+		return &Snapshot{s: s, root: emptyTree}, nil
+	}
+	c, err := s.commit(h)
+	if err != nil {
+		return nil, err
+	}
+	return &Snapshot{s: s, commit: h, root: c.tree, when: c.info.When}, nil
+}
+
+// object returns an object from the queue of pending commits or the backend.
+func (s *Store) object(h plumbing.Hash) (rawObject, error) {
+	s.qmu.Lock()
+	o, ok := s.inflight[h]
+	s.qmu.Unlock()
+	if ok {
+		return o, nil
+	}
+	return s.b.get(h)
+}
+
+// tree returns the decoded tree h, from the cache when possible.
+func (s *Store) tree(h plumbing.Hash) (*tree, error) {
+	if h == emptyTree {
+		return &tree{hash: h}, nil
+	}
+	if t, ok := s.trees.get(h); ok {
+		return t, nil
+	}
+	o, err := s.object(h)
+	if err != nil {
+		return nil, fmt.Errorf("gitstore: tree %s: %w", h, err)
+	}
+	if o.typ != plumbing.TreeObject {
+		return nil, fmt.Errorf("gitstore: %s is a %s, not a tree", h, o.typ)
+	}
+	t, err := decodeTree(h, o.data)
+	if err != nil {
+		return nil, asStorage("gitstore", err)
+	}
+	s.trees.add(h, t)
+	return t, nil
+}
+
+// commit returns the decoded commit h; ErrUnknownCommit when absent.
+func (s *Store) commit(h plumbing.Hash) (*commitObj, error) {
+	if c, ok := s.comms.get(h); ok {
+		return c, nil
+	}
+	o, err := s.object(h)
+	if errors.Is(err, errObjectMissing) {
+		return nil, fmt.Errorf("gitstore: commit %s: %w", h, ErrUnknownCommit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("gitstore: commit %s: %w", h, err)
+	}
+	if o.typ != plumbing.CommitObject {
+		return nil, fmt.Errorf("gitstore: %s is a %s: %w", h, o.typ, ErrUnknownCommit)
+	}
+	c, err := decodeCommit(h, o.data)
+	if err != nil {
+		return nil, asStorage("gitstore", err)
+	}
+	s.comms.add(h, c)
+	return c, nil
+}
+
+// blobSize returns the size of blob h.
+func (s *Store) blobSize(h plumbing.Hash) (int64, error) {
+	if n, ok := s.sizes.get(h); ok {
+		return n, nil
+	}
+	o, err := s.object(h)
+	if err != nil {
+		return 0, fmt.Errorf("gitstore: blob %s: %w", h, err)
+	}
+	n := int64(len(o.data))
+	s.sizes.add(h, n)
+	return n, nil
+}
+
+// failHook runs Options.FailWrites.
+func (s *Store) failHook() error {
+	if s.o.FailWrites != nil {
+		if err := s.o.FailWrites(); err != nil {
+			return asStorage("gitstore: injected", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,327 @@
+package gitstore
+
+import (
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+)
+
+// Txn is the set of changes a Batch callback builds. Its reads see its own
+// pending writes and removals. A Txn is only valid inside its callback and
+// must not be used from several goroutines at once.
+type Txn struct {
+	s    *Store
+	base *Snapshot
+	root *mdir
+	objs map[plumbing.Hash]rawObject // new blobs
+}
+
+// mdir is a directory with pending changes over its base tree.
+type mdir struct {
+	base plumbing.Hash // zero for a new directory
+	kids map[string]*mnode
+}
+
+// mnode is a pending change to one name of a directory.
+type mnode struct {
+	removed bool
+	dir     *mdir         // directory (possibly with changes)
+	hash    plumbing.Hash // file blob
+	size    int64
+}
+
+// Base returns the snapshot the transaction started from.
+func (t *Txn) Base() *Snapshot { return t.base }
+
+// resolve walks comps through pending changes, then base trees.
+func (t *Txn) resolve(comps []string) (node, error) {
+	n := node{dir: true, m: t.root, hash: t.root.hashIfClean()}
+	for _, c := range comps {
+		if !n.dir {
+			return node{}, fs.ErrNotExist
+		}
+		if n.m != nil {
+			if k, ok := n.m.kids[c]; ok {
+				switch {
+				case k.removed:
+					return node{}, fs.ErrNotExist
+				case k.dir != nil:
+					n = node{dir: true, m: k.dir, hash: k.dir.hashIfClean()}
+				default:
+					n = node{hash: k.hash, size: k.size}
+				}
+				continue
+			}
+			if n.m.base.IsZero() {
+				return node{}, fs.ErrNotExist
+			}
+			n.hash = n.m.base
+		}
+		tr, err := t.s.tree(n.hash)
+		if err != nil {
+			return node{}, err
+		}
+		e, ok := tr.lookup(c)
+		if !ok {
+			return node{}, fs.ErrNotExist
+		}
+		n = nodeOf(e)
+	}
+	return n, nil
+}
+
+// hashIfClean is the directory's tree id if it has no pending changes.
+func (m *mdir) hashIfClean() plumbing.Hash {
+	if len(m.kids) == 0 {
+		return m.base
+	}
+	return plumbing.ZeroHash
+}
+
+// Stat describes path p as the transaction currently sees it.
+func (t *Txn) Stat(p string) (Entry, error) {
+	comps, err := splitPath(p)
+	if err != nil {
+		return Entry{}, err
+	}
+	n, err := t.resolve(comps)
+	if err != nil {
+		return Entry{}, fmt.Errorf("gitstore: stat %s: %w", p, err)
+	}
+	return t.s.entry(comps, n)
+}
+
+// Exists reports whether path p exists in the transaction.
+func (t *Txn) Exists(p string) bool {
+	_, err := t.Stat(p)
+	return err == nil
+}
+
+// Read returns the content of file p as the transaction sees it.
+func (t *Txn) Read(p string) ([]byte, error) {
+	comps, err := splitPath(p)
+	if err != nil {
+		return nil, err
+	}
+	n, err := t.resolve(comps)
+	if err != nil {
+		return nil, fmt.Errorf("gitstore: read %s: %w", p, err)
+	}
+	if o, ok := t.objs[n.hash]; ok && !n.dir {
+		return slices.Clone(o.data), nil
+	}
+	return t.s.readBlob(p, n)
+}
+
+// List returns the entries of directory dir sorted by name, pending
+// changes included.
+func (t *Txn) List(dir string) ([]Entry, error) {
+	comps, err := splitPath(dir)
+	if err != nil {
+		return nil, err
+	}
+	n, err := t.resolve(comps)
+	if err != nil {
+		return nil, fmt.Errorf("gitstore: list %s: %w", dir, err)
+	}
+	if !n.dir {
+		return nil, fmt.Errorf("gitstore: list %s: %w", dir, ErrNotDir)
+	}
+	names := map[string]node{}
+	base := n.hash
+	if n.m != nil {
+		base = n.m.base
+	}
+	if !base.IsZero() {
+		tr, err := t.s.tree(base)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range tr.entries {
+			names[e.name] = nodeOf(e)
+		}
+	}
+	if n.m != nil {
+		for name, k := range n.m.kids {
+			switch {
+			case k.removed:
+				delete(names, name)
+			case k.dir != nil:
+				names[name] = node{dir: true, m: k.dir, hash: k.dir.hashIfClean()}
+			default:
+				names[name] = node{hash: k.hash, size: k.size}
+			}
+		}
+	}
+	keys := make([]string, 0, len(names))
+	for k := range names {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]Entry, 0, len(keys))
+	for _, k := range keys {
+		e, err := t.s.entry(append(slices.Clip(comps), k), names[k])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Write sets the content of file p, creating parent directories. Writing
+// over a directory fails with ErrIsDir; a path through a file with ErrNotDir.
+func (t *Txn) Write(p string, data []byte) error {
+	comps, err := splitPath(p)
+	if err != nil {
+		return err
+	}
+	if len(comps) == 0 {
+		return fmt.Errorf("gitstore: write %q: %w", p, ErrIsDir)
+	}
+	if n, err := t.resolve(comps); err == nil && n.dir {
+		return fmt.Errorf("gitstore: write %s: %w", p, ErrIsDir)
+	}
+	parent, err := t.ensureDir(comps[:len(comps)-1])
+	if err != nil {
+		return fmt.Errorf("gitstore: write %s: %w", p, err)
+	}
+	o := newObject(plumbing.BlobObject, slices.Clone(data))
+	t.objs[o.hash] = o
+	parent.setKid(comps[len(comps)-1], &mnode{hash: o.hash, size: int64(len(data))})
+	return nil
+}
+
+// Remove deletes file or directory p (recursively). Removing a path that
+// does not exist is an error wrapping fs.ErrNotExist, so callers can map
+// it to 404; the root cannot be removed.
+func (t *Txn) Remove(p string) error {
+	comps, err := splitPath(p)
+	if err != nil {
+		return err
+	}
+	if len(comps) == 0 {
+		return fmt.Errorf("gitstore: remove root: %w", ErrInvalidPath)
+	}
+	if _, err := t.resolve(comps); err != nil {
+		return fmt.Errorf("gitstore: remove %s: %w", p, err)
+	}
+	parent, err := t.ensureDir(comps[:len(comps)-1])
+	if err != nil {
+		return fmt.Errorf("gitstore: remove %s: %w", p, err)
+	}
+	parent.setKid(comps[len(comps)-1], &mnode{removed: true})
+	return nil
+}
+
+func (m *mdir) setKid(name string, k *mnode) {
+	if m.kids == nil {
+		m.kids = map[string]*mnode{}
+	}
+	m.kids[name] = k
+}
+
+// ensureDir returns the pending directory for comps, creating it (and
+// pending wrappers for its ancestors) as needed.
+func (t *Txn) ensureDir(comps []string) (*mdir, error) {
+	cur := t.root
+	for i, c := range comps {
+		if k, ok := cur.kids[c]; ok {
+			switch {
+			case k.removed:
+				k = &mnode{dir: &mdir{}}
+				cur.setKid(c, k)
+			case k.dir == nil:
+				return nil, fmt.Errorf("%s: %w", strings.Join(comps[:i+1], "/"), ErrNotDir)
+			}
+			cur = k.dir
+			continue
+		}
+		var base plumbing.Hash
+		if !cur.base.IsZero() {
+			tr, err := t.s.tree(cur.base)
+			if err != nil {
+				return nil, err
+			}
+			if e, ok := tr.lookup(c); ok {
+				if !e.isDir() {
+					return nil, fmt.Errorf("%s: %w", strings.Join(comps[:i+1], "/"), ErrNotDir)
+				}
+				base = e.hash
+			}
+		}
+		k := &mnode{dir: &mdir{base: base}}
+		cur.setKid(c, k)
+		cur = k.dir
+	}
+	return cur, nil
+}
+
+// build writes the trees of m and its changed descendants into objs and
+// returns m's new tree id; empty is true when nothing is left in it.
+func (t *Txn) build(m *mdir) (h plumbing.Hash, empty bool, err error) {
+	if len(m.kids) == 0 {
+		return m.base, m.base.IsZero() || m.base == emptyTree, nil
+	}
+	var old []treeEntry
+	if !m.base.IsZero() {
+		tr, err := t.s.tree(m.base)
+		if err != nil {
+			return plumbing.ZeroHash, false, err
+		}
+		old = tr.entries
+	}
+	// The new entries of the changed names.
+	var add []treeEntry
+	for name, k := range m.kids {
+		switch {
+		case k.removed:
+		case k.dir != nil:
+			ch, empty, err := t.build(k.dir)
+			if err != nil {
+				return plumbing.ZeroHash, false, err
+			}
+			if !empty {
+				add = append(add, treeEntry{name: name, mode: filemode.Dir, hash: ch})
+			}
+		default:
+			add = append(add, treeEntry{name: name, mode: filemode.Regular, hash: k.hash})
+		}
+	}
+	var es []treeEntry
+	if len(m.kids) <= 16 {
+		// Few changes (the common case): splice into a copy.
+		es = slices.Clone(old)
+		for name := range m.kids {
+			if i, ok := findEntry(es, name); ok {
+				es = slices.Delete(es, i, i+1)
+			}
+		}
+		for _, e := range add {
+			i, _ := searchEntries(es, e.name, e.isDir())
+			es = slices.Insert(es, i, e)
+		}
+	} else {
+		es = make([]treeEntry, 0, len(old)+len(add))
+		for _, e := range old {
+			if _, changed := m.kids[e.name]; !changed {
+				es = append(es, e)
+			}
+		}
+		es = append(es, add...)
+		slices.SortFunc(es, compareEntries)
+	}
+	if len(es) == 0 {
+		return plumbing.ZeroHash, true, nil
+	}
+	o := encodeTree(es)
+	if o.hash != m.base {
+		t.objs[o.hash] = o
+		t.s.trees.add(o.hash, &tree{hash: o.hash, entries: es})
+	}
+	return o.hash, false, nil
+}
