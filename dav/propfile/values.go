@@ -29,8 +29,9 @@ func HrefNodes(urls ...string) []Node {
 }
 
 // Hrefs returns the URLs of the DAV:href elements among nodes that hold
-// exactly one text child; other nodes are skipped, as robur's
-// Properties.identities does.
+// exactly one text child; other nodes are skipped. (Robur's
+// Properties.identities matches the local name "href" in any namespace;
+// Hrefs insists on DAV:.)
 func Hrefs(nodes []Node) []string {
 	var urls []string
 	for _, n := range nodes {
@@ -154,6 +155,7 @@ type ACE struct {
 }
 
 // Node returns the DAV:ace element robur stores for a (ace_to_xml).
+// a.Principal.Kind and a.Kind must be among the declared constants.
 func (a ACE) Node() Node {
 	var who Node
 	if a.Principal.Kind == PrincipalHref {
