@@ -1,0 +1,169 @@
+package dav
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/gocaldav/gocaldav/dav/propfile"
+	"github.com/gocaldav/gocaldav/gitstore"
+	"github.com/gocaldav/gocaldav/webmachine"
+)
+
+// Copy answers COPY (RFC 4918 §9.8).
+func (r *resource) Copy(ctx context.Context, _ *webmachine.Request, dst webmachine.Destination) (int, error) {
+	return r.transfer(ctx, dst, false)
+}
+
+// Move answers MOVE (RFC 4918 §9.9).
+func (r *resource) Move(ctx context.Context, _ *webmachine.Request, dst webmachine.Destination) (int, error) {
+	return r.transfer(ctx, dst, true)
+}
+
+// transfer copies or moves the target to dst in one commit: 201 when the
+// destination was created, 204 when it replaced one, 412 when it exists
+// and Overwrite is F, 409 when its parent is missing.
+func (r *resource) transfer(ctx context.Context, dst webmachine.Destination, move bool) (int, error) {
+	n, err := r.target()
+	if err != nil {
+		return 0, err
+	}
+	depth, err := parseDepth(r.c.HTTP, "infinity")
+	if err != nil {
+		return 0, halt(err)
+	}
+	if n.Collection && depth == "1" || move && depth != "infinity" {
+		return 0, halt(Errorf(http.StatusBadRequest, "Depth must be infinity (or 0 for COPY of a collection)"))
+	}
+	dsegs, err := splitHref(dst.Path)
+	if err != nil {
+		return 0, halt(err)
+	}
+	if len(dsegs) < 2 || (dsegs[0] != "calendars" && dsegs[0] != "principals") {
+		return 0, halt(Errorf(http.StatusForbidden, "the destination is outside the DAV collections"))
+	}
+	if n.Collection && hasPrefix(dsegs, r.segs) {
+		return 0, halt(Errorf(http.StatusForbidden, "cannot copy or move a collection into itself"))
+	}
+	if ok, err := r.s.access().Allowed(ctx, r.c.Snapshot, r.c.User, parentSegs(dsegs), "bind"); err != nil || !ok {
+		if err != nil {
+			return 0, err
+		}
+		return 0, halt(Errorf(http.StatusForbidden, "no bind privilege on the destination"))
+	}
+	status := http.StatusCreated
+	now := r.s.now()
+	err = r.s.update(ctx, r.c, func(tx *gitstore.Txn) error {
+		log := r.s.logger()
+		src, err := lookup(tx, r.segs, log)
+		if err != nil {
+			return err
+		}
+		if src == nil {
+			return errNotFound
+		}
+		parent, err := lookup(tx, parentSegs(dsegs), log)
+		if err != nil {
+			return err
+		}
+		if parent == nil || !parent.Collection {
+			return Errorf(http.StatusConflict, "the destination's parent collection does not exist")
+		}
+		existing, err := lookup(tx, dsegs, log)
+		if err != nil {
+			return err
+		}
+		if existing != nil {
+			if !dst.Overwrite {
+				return Errorf(http.StatusPreconditionFailed, "the destination exists and Overwrite is F")
+			}
+			if err := removeNode(tx, existing); err != nil {
+				return err
+			}
+			status = http.StatusNoContent
+		}
+		if err := copyNode(tx, src, dsegs, depth == "infinity"); err != nil {
+			return err
+		}
+		if move {
+			if err := removeNode(tx, src); err != nil {
+				return err
+			}
+			if err := touchParent(tx, log, r.segs, now); err != nil {
+				return err
+			}
+		}
+		return touchParent(tx, log, dsegs, now)
+	})
+	if err != nil {
+		return 0, halt(err)
+	}
+	return status, nil
+}
+
+// hasPrefix reports whether segs lies at or below prefix.
+func hasPrefix(segs, prefix []string) bool {
+	if len(segs) < len(prefix) {
+		return false
+	}
+	for i := range prefix {
+		if segs[i] != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// copyNode copies src (an object with its properties, or a collection's
+// property file and, with deep, all its members) to dsegs.
+func copyNode(tx *gitstore.Txn, src *Node, dsegs []string, deep bool) error {
+	if !src.Collection {
+		if err := copyFile(tx, src.Path(), repoPath(dsegs)); err != nil {
+			return err
+		}
+		return copyFileIfExists(tx, src.PropPath(), propPathOf(dsegs, false))
+	}
+	if err := copyFileIfExists(tx, src.PropPath(), propPathOf(dsegs, true)); err != nil {
+		return err
+	}
+	if !tx.Exists(propPathOf(dsegs, true)) {
+		// Git keeps no empty directories: a collection needs its .prop.
+		if err := tx.Write(propPathOf(dsegs, true), propfile.NewProps().Marshal()); err != nil {
+			return fmt.Errorf("dav: creating /%s: %w", repoPath(dsegs), err)
+		}
+	}
+	if !deep {
+		return nil
+	}
+	kids, err := children(tx, src)
+	if err != nil {
+		return err
+	}
+	for _, k := range kids {
+		if err := copyNode(tx, k, append(append([]string(nil), dsegs...), k.Name()), true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyFile copies one repository file.
+func copyFile(tx *gitstore.Txn, from, to string) error {
+	b, err := tx.Read(from)
+	if err != nil {
+		return fmt.Errorf("dav: copying %s: %w", from, err)
+	}
+	if err := tx.Write(to, b); err != nil {
+		return fmt.Errorf("dav: copying to %s: %w", to, err)
+	}
+	return nil
+}
+
+// copyFileIfExists copies a file that may be missing (a property file).
+func copyFileIfExists(tx *gitstore.Txn, from, to string) error {
+	if !tx.Exists(from) {
+		return nil
+	}
+	return copyFile(tx, from, to)
+}
+

@@ -1,0 +1,162 @@
+package dav
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gocaldav/gocaldav/dav/propfile"
+	"github.com/gocaldav/gocaldav/gitstore"
+)
+
+// Reader is the read side of the store: a snapshot, or a batch in
+// progress (which sees its own writes).
+type Reader interface {
+	Stat(p string) (gitstore.Entry, error)
+	Read(p string) ([]byte, error)
+	List(dir string) ([]gitstore.Entry, error)
+}
+
+// Node is one resource in the tree: a collection (a directory with a
+// .prop file) or an object (a file with a FILE.prop beside it).
+type Node struct {
+	// Segs are the path segments, decoded.
+	Segs []string
+	// Collection is true for a collection.
+	Collection bool
+	// Hash is the git object id: the blob id of an object, the tree id of
+	// a collection. It is the ETag.
+	Hash string
+	// Size is the byte length of an object.
+	Size int64
+
+	props *propfile.Props
+	rd    Reader
+	log   *slog.Logger
+}
+
+// Href is the node's escaped href; collections end in "/".
+func (n *Node) Href() string { return hrefOf(n.Segs, n.Collection) }
+
+// Path is the node's repository path.
+func (n *Node) Path() string { return repoPath(n.Segs) }
+
+// Name is the last path segment ("" for the root).
+func (n *Node) Name() string {
+	if len(n.Segs) == 0 {
+		return ""
+	}
+	return n.Segs[len(n.Segs)-1]
+}
+
+// PropPath is the repository path of the node's property file.
+func (n *Node) PropPath() string { return propPathOf(n.Segs, n.Collection) }
+
+// Props returns the node's stored properties, read on first use. A missing
+// or unreadable property file gives an empty map (robur does the same);
+// an old prop_version is migrated.
+func (n *Node) Props() *propfile.Props {
+	if n.props != nil {
+		return n.props
+	}
+	n.props = propfile.NewProps()
+	data, err := n.rd.Read(n.PropPath())
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			n.log.Warn("dav: reading property file", "path", n.PropPath(), "err", err)
+		}
+		return n.props
+	}
+	p, err := propfile.Parse(data)
+	if err != nil {
+		n.log.Warn("dav: malformed property file", "path", n.PropPath(), "err", err)
+		return n.props
+	}
+	p.Migrate(time.Now())
+	n.props = p
+	return n.props
+}
+
+// SetProps replaces the node's properties in memory (see writeProps).
+func (n *Node) SetProps(p *propfile.Props) { n.props = p }
+
+// Text returns a stored property's text value.
+func (n *Node) Text(name Name) (string, bool) {
+	p, ok := n.Props().Get(name)
+	if !ok {
+		return "", false
+	}
+	return p.Text()
+}
+
+// HasType reports whether the stored resourcetype lists an element named t.
+func (n *Node) HasType(t Name) bool {
+	p, ok := n.Props().Get(PropResourceType)
+	if !ok {
+		return false
+	}
+	for _, v := range p.Value {
+		if !v.IsText && v.Name == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Content reads an object's bytes.
+func (n *Node) Content() ([]byte, error) {
+	b, err := n.rd.Read(n.Path())
+	if err != nil {
+		return nil, fmt.Errorf("dav: reading %s: %w", n.Path(), err)
+	}
+	return b, nil
+}
+
+// LastModified is the stored getlastmodified, or the zero time.
+func (n *Node) LastModified() time.Time {
+	s, ok := n.Text(PropLastModified)
+	if !ok {
+		return time.Time{}
+	}
+	t, err := propfile.ParseTimestamp(s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// lookup finds the node at segs in rd; nil when it does not exist.
+func lookup(rd Reader, segs []string, log *slog.Logger) (*Node, error) {
+	if len(segs) > 0 && strings.HasSuffix(segs[len(segs)-1], propSuffix) {
+		return nil, nil
+	}
+	e, err := rd.Stat(repoPath(segs))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dav: looking up /%s: %w", repoPath(segs), err)
+	}
+	return &Node{Segs: segs, Collection: e.Dir, Hash: e.Hash, Size: e.Size, rd: rd, log: log}, nil
+}
+
+// children lists a collection's members, property files left out.
+func children(rd Reader, n *Node) ([]*Node, error) {
+	entries, err := rd.List(n.Path())
+	if err != nil {
+		return nil, fmt.Errorf("dav: listing /%s: %w", n.Path(), err)
+	}
+	out := make([]*Node, 0, len(entries))
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name, propSuffix) {
+			continue
+		}
+		segs := append(append(make([]string, 0, len(n.Segs)+1), n.Segs...), e.Name)
+		out = append(out, &Node{Segs: segs, Collection: e.Dir, Hash: e.Hash, Size: e.Size, rd: rd, log: n.log})
+	}
+	return out, nil
+}
+

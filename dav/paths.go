@@ -1,0 +1,90 @@
+package dav
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// propSuffix ends the name of every property file (robur's propfile_ext).
+const propSuffix = ".prop"
+
+// splitHref turns a decoded URL path into its segments, refusing what
+// cannot be a resource name: dot segments, names of property files, and
+// bytes git cannot hold in a name.
+func splitHref(p string) ([]string, error) {
+	var segs []string
+	for _, s := range strings.Split(p, "/") {
+		if s == "" {
+			continue
+		}
+		if err := checkSegment(s); err != nil {
+			return nil, err
+		}
+		segs = append(segs, s)
+	}
+	return segs, nil
+}
+
+// checkSegment validates one path segment.
+func checkSegment(s string) error {
+	switch {
+	case s == "." || s == "..":
+		return Errorf(http.StatusBadRequest, "dot segments are not allowed in paths")
+	case strings.HasSuffix(s, propSuffix):
+		return Errorf(http.StatusForbidden, "names ending in %s are reserved for property files", propSuffix)
+	case strings.ContainsAny(s, "\x00"):
+		return Errorf(http.StatusBadRequest, "NUL in path")
+	case len(s) > 255:
+		return Errorf(http.StatusRequestURITooLong, "path segment longer than 255 bytes")
+	}
+	return nil
+}
+
+// repoPath is the repository path of a resource's segments.
+func repoPath(segs []string) string { return strings.Join(segs, "/") }
+
+// hrefOf is the escaped href of a resource: "/a/b" for an object, "/a/b/"
+// for a collection.
+func hrefOf(segs []string, collection bool) string {
+	var b strings.Builder
+	for _, s := range segs {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	if collection || len(segs) == 0 {
+		b.WriteByte('/')
+	}
+	return b.String()
+}
+
+// propPathOf is the repository path of a resource's property file:
+// DIR/.prop for a collection, FILE.prop beside an object.
+func propPathOf(segs []string, collection bool) string {
+	p := repoPath(segs)
+	if collection {
+		if p == "" {
+			return propSuffix
+		}
+		return p + "/" + propSuffix
+	}
+	return p + propSuffix
+}
+
+// parentSegs returns the segments of the parent collection.
+func parentSegs(segs []string) []string {
+	if len(segs) == 0 {
+		return nil
+	}
+	return segs[:len(segs)-1]
+}
+
+// hrefSegments parses an href from a request body or header (absolute URL
+// or absolute path) into segments.
+func hrefSegments(href string) ([]string, error) {
+	u, err := url.Parse(strings.TrimSpace(href))
+	if err != nil {
+		return nil, Errorf(http.StatusBadRequest, "malformed href %q", href)
+	}
+	return splitHref(u.Path)
+}

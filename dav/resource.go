@@ -1,0 +1,398 @@
+package dav
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"html"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gocaldav/gocaldav/dav/propfile"
+	"github.com/gocaldav/gocaldav/gitstore"
+	"github.com/gocaldav/gocaldav/webmachine"
+)
+
+// resource is the webmachine resource serving one DAV request.
+type resource struct {
+	webmachine.Base
+	s       *Server
+	c       *Call
+	segs    []string
+	pathErr error
+
+	node   *Node
+	looked bool
+}
+
+// target returns the requested node (nil when missing), looked up once in
+// the request's snapshot.
+func (r *resource) target() (*Node, error) {
+	if r.looked {
+		return r.node, nil
+	}
+	n, err := lookup(r.c.Snapshot, r.segs, r.s.logger())
+	if err != nil {
+		return nil, err
+	}
+	r.node, r.looked = n, true
+	return n, nil
+}
+
+// KnownMethods adds the registered collection makers to the defaults.
+func (r *resource) KnownMethods(ctx context.Context, rq *webmachine.Request) ([]string, error) {
+	known, _ := r.Base.KnownMethods(ctx, rq)
+	for m := range r.s.registry().makers {
+		known = append(known[:len(known):len(known)], m)
+	}
+	return known, nil
+}
+
+// AllowedMethods lists the DAV methods.
+func (r *resource) AllowedMethods(context.Context, *webmachine.Request) ([]string, error) {
+	return r.s.allowedMethods(), nil
+}
+
+// MalformedRequest refuses paths that cannot name a resource.
+func (r *resource) MalformedRequest(context.Context, *webmachine.Request) (bool, error) {
+	if r.pathErr != nil {
+		return true, halt(r.pathErr)
+	}
+	return false, nil
+}
+
+// IsAuthorized asks the Authenticator who sent the request.
+func (r *resource) IsAuthorized(ctx context.Context, rq *webmachine.Request) (string, error) {
+	if r.s.Auth == nil {
+		return basicChallenge(), nil
+	}
+	who, challenge, err := r.s.Auth.Authenticate(ctx, rq.HTTP)
+	if err != nil {
+		return "", fmt.Errorf("dav: authenticating: %w", err)
+	}
+	if who == nil {
+		return challenge, nil
+	}
+	r.c.User, rq.Auth = who, who
+	return "", nil
+}
+
+// requiredPrivilege is the privilege a method needs and the node it is
+// checked on (RFC 3744 Appendix B): the target, or its parent for
+// creation and removal.
+func (r *resource) requiredPrivilege(exists bool) (priv string, onParent bool) {
+	switch r.c.HTTP.Method {
+	case http.MethodPut:
+		if exists {
+			return "write-content", false
+		}
+		return "bind", true
+	case http.MethodDelete, webmachine.MethodMove:
+		return "unbind", true
+	case webmachine.MethodProppatch:
+		return "write-properties", false
+	case webmachine.MethodACL:
+		return "write-acl", false
+	case webmachine.MethodMkcol:
+		return "bind", true
+	}
+	if _, ok := r.s.registry().makers[r.c.HTTP.Method]; ok {
+		return "bind", true
+	}
+	return "read", false
+}
+
+// Forbidden checks the privilege the method needs.
+func (r *resource) Forbidden(ctx context.Context, _ *webmachine.Request) (bool, error) {
+	n, err := r.target()
+	if err != nil {
+		return false, err
+	}
+	priv, onParent := r.requiredPrivilege(n != nil)
+	segs := r.segs
+	if onParent {
+		segs = parentSegs(r.segs)
+	}
+	ok, err := r.s.access().Allowed(ctx, r.c.Snapshot, r.c.User, segs, priv)
+	if err != nil {
+		return false, fmt.Errorf("dav: access check: %w", err)
+	}
+	return !ok, nil
+}
+
+// ValidEntityLength refuses bodies over the limit before reading them.
+func (r *resource) ValidEntityLength(context.Context, *webmachine.Request) (bool, error) {
+	return r.c.HTTP.ContentLength <= r.s.Limits.orDefault().MaxBody, nil
+}
+
+// Options adds the DAV header (RFC 4918 §10.1).
+func (r *resource) Options(context.Context, *webmachine.Request) (http.Header, error) {
+	classes := r.s.DAVClasses
+	if classes == "" {
+		classes = "1, 3, extended-mkcol"
+	}
+	return http.Header{"Dav": {classes}}, nil
+}
+
+// ContentTypesProvided gives GET and HEAD the stored representation of an
+// object, and the hook's (or an HTML listing) for a collection. Other
+// methods negotiate nothing.
+func (r *resource) ContentTypesProvided(ctx context.Context, _ *webmachine.Request) ([]webmachine.Provider, error) {
+	m := r.c.HTTP.Method
+	if m != http.MethodGet && m != http.MethodHead {
+		return nil, nil
+	}
+	n, err := r.target()
+	if err != nil || n == nil {
+		return nil, err
+	}
+	if !n.Collection {
+		ct := "application/octet-stream"
+		if v, ok := n.Text(PropContentType); ok && v != "" {
+			ct = v
+		}
+		base, _, _ := strings.Cut(ct, ";")
+		return []webmachine.Provider{{MediaType: strings.TrimSpace(base), Write: func(_ context.Context, rq *webmachine.Request) error {
+			b, err := n.Content()
+			if err != nil {
+				return err
+			}
+			rq.Header.Set("Content-Type", ct)
+			rq.SetBody(b)
+			return nil
+		}}}, nil
+	}
+	var providers []webmachine.Provider
+	if r.s.Hooks.CollectionProviders != nil {
+		providers = r.s.Hooks.CollectionProviders(ctx, r.c, n)
+	}
+	return append(providers, webmachine.Provider{MediaType: "text/html", Write: r.listing}), nil
+}
+
+// listing writes a collection's members as an HTML page.
+func (r *resource) listing(_ context.Context, rq *webmachine.Request) error {
+	n, _ := r.target()
+	kids, err := children(r.c.Snapshot, n)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	title := html.EscapeString(n.Href())
+	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head><body><h1>%s</h1><ul>\n", title, title)
+	for _, k := range kids {
+		name := k.Name()
+		if k.Collection {
+			name += "/"
+		}
+		fmt.Fprintf(&b, "<li><a href=\"%s\">%s</a></li>\n", html.EscapeString(k.Href()), html.EscapeString(name))
+	}
+	b.WriteString("</ul></body></html>\n")
+	rq.Header.Set("Content-Type", "text/html; charset=utf-8")
+	rq.SetBody([]byte(b.String()))
+	return nil
+}
+
+// ResourceExists looks the target up in the snapshot.
+func (r *resource) ResourceExists(context.Context, *webmachine.Request) (bool, error) {
+	n, err := r.target()
+	return n != nil, err
+}
+
+// ETag is the git object id: blob id for objects, tree id for collections.
+func (r *resource) ETag(context.Context, *webmachine.Request) (webmachine.ETag, error) {
+	n, err := r.target()
+	if err != nil || n == nil {
+		return webmachine.ETag{}, err
+	}
+	return webmachine.StrongETag(n.Hash), nil
+}
+
+// LastModified is the stored getlastmodified, or the commit time.
+func (r *resource) LastModified(context.Context, *webmachine.Request) (time.Time, error) {
+	n, err := r.target()
+	if err != nil || n == nil {
+		return time.Time{}, err
+	}
+	if t := n.LastModified(); !t.IsZero() {
+		return t, nil
+	}
+	return r.c.SnapshotTime, nil
+}
+
+// IsConflict refuses a PUT whose parent is missing or not a collection
+// (409, RFC 4918 §9.7.1) and a PUT onto a collection (405).
+func (r *resource) IsConflict(context.Context, *webmachine.Request) (bool, error) {
+	if r.c.HTTP.Method != http.MethodPut {
+		return false, nil
+	}
+	if err := r.checkPutTarget(r.c.Snapshot); err != nil {
+		return false, halt(err)
+	}
+	return false, nil
+}
+
+// checkPutTarget checks, in rd, that a PUT can write the target.
+func (r *resource) checkPutTarget(rd Reader) error {
+	if len(r.segs) < 2 {
+		return Errorf(http.StatusMethodNotAllowed, "cannot PUT here")
+	}
+	parent, err := lookup(rd, parentSegs(r.segs), r.s.logger())
+	if err != nil {
+		return err
+	}
+	if parent == nil {
+		return Errorf(http.StatusConflict, "the parent collection does not exist")
+	}
+	if !parent.Collection {
+		return errNotCollection
+	}
+	n, err := lookup(rd, r.segs, r.s.logger())
+	if err != nil {
+		return err
+	}
+	if n != nil && n.Collection {
+		return Errorf(http.StatusMethodNotAllowed, "cannot PUT onto a collection")
+	}
+	return nil
+}
+
+// ContentTypesAccepted takes any body for PUT; the hook validates it.
+func (r *resource) ContentTypesAccepted(context.Context, *webmachine.Request) ([]webmachine.Acceptor, error) {
+	return []webmachine.Acceptor{{MediaType: "*/*", Accept: r.put}}, nil
+}
+
+// blobID is the git blob id of data: the ETag it will have once stored.
+func blobID(data []byte) string {
+	h := sha1.New()
+	h.Write([]byte("blob " + strconv.Itoa(len(data)) + "\x00"))
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// put stores the request body as the target object with its properties,
+// in one commit.
+func (r *resource) put(ctx context.Context, rq *webmachine.Request) error {
+	body, err := readBody(r.c.HTTP, r.s.Limits.orDefault())
+	if err != nil {
+		return halt(err)
+	}
+	ct := r.c.HTTP.Header.Get("Content-Type")
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	now := r.s.now()
+	err = r.s.update(ctx, r.c, func(tx *gitstore.Txn) error {
+		if err := r.checkPutTarget(tx); err != nil {
+			return err
+		}
+		log := r.s.logger()
+		parent, _ := lookup(tx, parentSegs(r.segs), log)
+		existing, err := lookup(tx, r.segs, log)
+		if err != nil {
+			return err
+		}
+		if err := recheckPreconditions(r.c.HTTP, existing); err != nil {
+			return err
+		}
+		storeCT := ct
+		if r.s.Hooks.CheckPut != nil {
+			normal, err := r.s.Hooks.CheckPut(ctx, r.c, parent, existing, r.segs[len(r.segs)-1], body, ct)
+			if err != nil {
+				return err
+			}
+			if normal != "" {
+				storeCT = normal
+			}
+		}
+		if err := tx.Write(repoPath(r.segs), body); err != nil {
+			return fmt.Errorf("dav: writing /%s: %w", repoPath(r.segs), err)
+		}
+		var props *propfile.Props
+		if existing != nil {
+			props = existing.Props().Clone()
+			ts := propfile.FormatTimestamp(now)
+			props.Set(propfile.TextProperty(PropLastModified, ts))
+			props.Set(propfile.TextProperty(PropContentType, storeCT))
+			props.Set(propfile.TextProperty(PropContentLength, strconv.Itoa(len(body))))
+		} else {
+			acl := []propfile.ACE{{Principal: propfile.Principal{Kind: propfile.PrincipalAll}, Kind: propfile.Inherited,
+				InheritedFrom: hrefOf(parentSegs(r.segs), true)}}
+			props = newProps(now, "/"+repoPath(r.segs), storeCT, int64(len(body)), acl, nil)
+		}
+		if err := writeProps(tx, r.segs, false, props); err != nil {
+			return err
+		}
+		return touchParent(tx, log, r.segs, now)
+	})
+	if err != nil {
+		return halt(err)
+	}
+	rq.Header.Set("ETag", webmachine.StrongETag(blobID(body)).String())
+	return nil
+}
+
+// recheckPreconditions repeats If-Match and If-None-Match against the
+// state inside a batch, so a write that raced ahead of this one since the
+// snapshot cannot be overwritten unnoticed.
+func recheckPreconditions(r *http.Request, existing *Node) error {
+	failed := Errorf(http.StatusPreconditionFailed, "the resource changed")
+	if v := r.Header.Get("If-Match"); v != "" {
+		if existing == nil {
+			return failed
+		}
+		if strings.TrimSpace(v) != "*" && !strings.Contains(v, `"`+existing.Hash+`"`) {
+			return failed
+		}
+	}
+	if v := r.Header.Get("If-None-Match"); v != "" && existing != nil {
+		if strings.TrimSpace(v) == "*" || strings.Contains(v, existing.Hash) {
+			return failed
+		}
+	}
+	return nil
+}
+
+// DeleteResource removes the target (recursively for a collection) in one
+// commit.
+func (r *resource) DeleteResource(ctx context.Context, _ *webmachine.Request) (bool, error) {
+	if len(r.segs) < 2 {
+		return false, halt(Errorf(http.StatusForbidden, "the top-level collections cannot be deleted"))
+	}
+	now := r.s.now()
+	err := r.s.update(ctx, r.c, func(tx *gitstore.Txn) error {
+		n, err := lookup(tx, r.segs, r.s.logger())
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			return errNotFound
+		}
+		if err := recheckPreconditions(r.c.HTTP, n); err != nil {
+			return err
+		}
+		if err := removeNode(tx, n); err != nil {
+			return err
+		}
+		return touchParent(tx, r.s.logger(), r.segs, now)
+	})
+	if err != nil {
+		return false, halt(err)
+	}
+	return true, nil
+}
+
+// removeNode deletes a node and its property file.
+func removeNode(tx *gitstore.Txn, n *Node) error {
+	if err := tx.Remove(n.Path()); err != nil {
+		return fmt.Errorf("dav: removing /%s: %w", n.Path(), err)
+	}
+	if !n.Collection {
+		if err := tx.Remove(n.PropPath()); err != nil && tx.Exists(n.PropPath()) {
+			return fmt.Errorf("dav: removing %s: %w", n.PropPath(), err)
+		}
+	}
+	return nil
+}
