@@ -166,4 +166,3 @@ func copyFileIfExists(tx *gitstore.Txn, from, to string) error {
 	}
 	return copyFile(tx, from, to)
 }
-

@@ -91,4 +91,6 @@ func (m *Multistatus) Root() *etree.Element { return m.root }
 func (m *Multistatus) Bytes() []byte { return writeDocument(m.doc) }
 
 // Element appends an element named n, namespace by URI, to parent.
-func (m *Multistatus) Element(parent *etree.Element, n Name) *etree.Element { return m.w.element(parent, n) }
+func (m *Multistatus) Element(parent *etree.Element, n Name) *etree.Element {
+	return m.w.element(parent, n)
+}

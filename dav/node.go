@@ -159,4 +159,3 @@ func children(rd Reader, n *Node) ([]*Node, error) {
 	}
 	return out, nil
 }
-

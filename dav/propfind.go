@@ -206,4 +206,3 @@ func appendMissing(list, extra []Name) []Name {
 	}
 	return list
 }
-

@@ -121,7 +121,9 @@ func checkTree(root *etree.Element, l Limits) error {
 func nameOf(e *etree.Element) Name { return Name{Space: e.NamespaceURI(), Local: e.Tag} }
 
 // is reports whether e has the given name.
-func is(e *etree.Element, n Name) bool { return e != nil && e.Tag == n.Local && e.NamespaceURI() == n.Space }
+func is(e *etree.Element, n Name) bool {
+	return e != nil && e.Tag == n.Local && e.NamespaceURI() == n.Space
+}
 
 // child returns e's first child element named n.
 func child(e *etree.Element, n Name) *etree.Element {
