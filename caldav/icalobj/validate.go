@@ -81,6 +81,9 @@ type Summary struct {
 	Calendar *ical.Calendar
 }
 
+// validateMaxSteps bounds rule evaluation during Validate.
+const validateMaxSteps = 100_000
+
 var defaultComponents = []string{ical.CompEvent, ical.CompToDo, ical.CompJournal, ical.CompFreeBusy}
 
 // Validate checks data as the body of a PUT into a calendar collection:
@@ -223,7 +226,9 @@ func checkTimes(cal *ical.Calendar, sum *Summary, r Rules) error {
 			return fail(CondValidCalendarData, "%v", err)
 		}
 		sum.Recurring = sum.Recurring || set.Recurring()
-		lim := recur.Limits{}
+		// Validation only needs bounds; a smaller step budget keeps a
+		// PUT of a pathological rule cheap.
+		lim := recur.Limits{MaxSteps: validateMaxSteps}
 		if r.MaxInstances > 0 {
 			lim.MaxInstances = r.MaxInstances
 		}
