@@ -80,7 +80,7 @@ func ParseDuration(s string) (Duration, error) {
 		return Duration{}, syntaxErr("duration", orig)
 	}
 	s = s[1:]
-	inTime, seen := false, false
+	inTime, seen, timeSeen := false, false, false
 	for s != "" {
 		if s[0] == 'T' {
 			if inTime {
@@ -101,6 +101,7 @@ func ParseDuration(s string) (Duration, error) {
 		unit := s[i]
 		s = s[i+1:]
 		seen = true
+		timeSeen = timeSeen || inTime
 		switch {
 		case !inTime && unit == 'W':
 			d.Days += 7 * n
@@ -119,7 +120,7 @@ func ParseDuration(s string) (Duration, error) {
 			return Duration{}, syntaxErr("duration (too large)", orig)
 		}
 	}
-	if !seen {
+	if !seen || (inTime && !timeSeen) {
 		return Duration{}, syntaxErr("duration", orig)
 	}
 	return d, nil
