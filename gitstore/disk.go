@@ -1,7 +1,7 @@
 package gitstore
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/go-git/go-billy/v5/osfs"
@@ -28,6 +29,8 @@ type diskBackend struct {
 	ref  plumbing.ReferenceName
 	log  *slog.Logger
 	lock *os.File
+
+	j *journal
 
 	mu sync.Mutex
 	rd *filesystem.Storage
@@ -66,6 +69,10 @@ func openDisk(dir, branch string, log *slog.Logger) (*diskBackend, error) {
 	}
 	d := &diskBackend{dir: dir, ref: plumbing.NewBranchReferenceName(branch), log: log, lock: lf, rd: newStorer(dir)}
 	d.cleanStale()
+	if d.j, err = openJournal(d); err != nil {
+		lf.Close()
+		return nil, asStorage("gitstore: replay journal", err)
+	}
 	return d, nil
 }
 
@@ -94,6 +101,8 @@ func initRepo(dir, branch string) error {
 func (d *diskBackend) cleanStale() {
 	tmps, _ := filepath.Glob(filepath.Join(d.dir, "objects", "??", "tmp_obj_*"))
 	locks, _ := filepath.Glob(filepath.Join(d.dir, "refs", "heads", "*.lock"))
+	replays, _ := filepath.Glob(filepath.Join(d.dir, "objects", "??", "*.replay"))
+	locks = append(locks, replays...)
 	for _, p := range append(tmps, locks...) {
 		d.log.Info("gitstore: removing stale temporary file", "path", p)
 		os.Remove(p)
@@ -133,103 +142,108 @@ func (d *diskBackend) get(h plumbing.Hash) (rawObject, error) {
 	return o, asStorage("gitstore: read packed", err)
 }
 
-// persist writes every new object to a temporary file, syncs them all in
-// parallel, renames them into place, syncs their directories, and only then
-// replaces the ref (write, sync, rename, sync directory).
+// persist writes the loose objects and journals them together with the
+// new branch value; the journal's single fsync makes the group durable.
+// Only then is the ref file replaced (atomically, by rename). See journal.go.
 func (d *diskBackend) persist(objs []rawObject, old, new plumbing.Hash, reflog []string) error {
-	type pending struct {
-		f     *os.File
-		final string
-	}
-	var files []pending
-	defer func() {
-		for _, p := range files {
-			if p.f != nil {
-				p.f.Close()
-				os.Remove(p.f.Name())
-			}
-		}
-	}()
-	dirs := map[string]bool{}
+	var rec []byte
+	var paths []string
 	seen := map[plumbing.Hash]bool{}
+	var buf bytes.Buffer
 	for _, o := range objs {
 		if seen[o.hash] {
 			continue
 		}
 		seen[o.hash] = true
+		buf.Reset()
+		if err := encodeLoose(&buf, o); err != nil {
+			return err
+		}
 		final := d.objPath(o.hash)
-		if _, err := os.Lstat(final); err == nil {
-			continue
-		}
-		sub := filepath.Dir(final)
-		if _, err := os.Stat(sub); errors.Is(err, fs.ErrNotExist) {
-			if err := os.Mkdir(sub, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-				return err
-			}
-			dirs[filepath.Dir(sub)] = true
-		}
-		f, err := os.CreateTemp(sub, "tmp_obj_")
-		if err != nil {
+		// Always (re)write: an existing file may be a torn leftover.
+		if err := writeLooseFile(final, buf.Bytes()); err != nil {
 			return err
 		}
-		files = append(files, pending{f, final})
-		w := bufio.NewWriterSize(f, 64<<10)
-		if err := encodeLoose(w, o); err != nil {
-			return err
-		}
-		if err := w.Flush(); err != nil {
-			return err
-		}
+		rec = appendRecord(rec, 'O', o.hash[:], buf.Bytes())
+		paths = append(paths, final)
 	}
-	if err := parallel(len(files), func(i int) error { return files[i].f.Sync() }); err != nil {
+	rec = appendRecord(rec, 'R', new[:])
+	if err := d.j.commit(rec, paths); err != nil {
 		return err
 	}
-	for i, p := range files {
-		tmp := p.f.Name()
-		if err := p.f.Close(); err != nil {
-			return err
-		}
-		files[i].f = nil
-		if err := os.Rename(tmp, p.final); err != nil {
-			os.Remove(tmp)
-			return err
-		}
-		dirs[filepath.Dir(p.final)] = true
-	}
-	dl := make([]string, 0, len(dirs))
-	for k := range dirs {
-		dl = append(dl, k)
-	}
-	if err := parallel(len(dl), func(i int) error { return syncPath(dl[i]) }); err != nil {
+	if err := d.writeRefFile(new); err != nil {
+		d.j.undo(len(rec))
 		return err
 	}
-	return d.writeRef(old, new, reflog)
+	d.appendReflog(reflog)
+	d.j.maybeRotate()
+	return nil
 }
 
-// writeRef durably replaces the branch ref and appends to its reflog.
-func (d *diskBackend) writeRef(old, new plumbing.Hash, reflog []string) error {
-	p := filepath.Join(d.dir, filepath.FromSlash(d.ref.String()))
+// writeLooseFile writes an object file by temporary file and rename
+// (not synced: the journal covers it).
+func writeLooseFile(final string, data []byte) error {
+	sub := filepath.Dir(final)
+	f, err := os.CreateTemp(sub, "tmp_obj_")
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.Mkdir(sub, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		f, err = os.CreateTemp(sub, "tmp_obj_")
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), final)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+func (d *diskBackend) refPath() string {
+	return filepath.Join(d.dir, filepath.FromSlash(d.ref.String()))
+}
+
+// writeRefFile atomically replaces the ref file (not synced).
+func (d *diskBackend) writeRefFile(h plumbing.Hash) error {
+	p := d.refPath()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	if err := writeFileSync(p+".lock", []byte(new.String()+"\n")); err != nil {
+	if err := os.WriteFile(p+".lock", []byte(h.String()+"\n"), 0o644); err != nil {
 		return err
 	}
-	if err := os.Rename(p+".lock", p); err != nil {
+	return os.Rename(p+".lock", p)
+}
+
+// writeRef durably replaces the branch ref (write, sync, rename, sync dir).
+func (d *diskBackend) writeRef(h plumbing.Hash) error {
+	if err := d.writeRefFile(h); err != nil {
 		return err
 	}
-	if err := syncPath(filepath.Dir(p)); err != nil {
+	if err := syncPath(d.refPath()); err != nil {
 		return err
 	}
-	// The reflog is a convenience (and a recovery aid); it is not synced.
+	return syncPath(filepath.Dir(d.refPath()))
+}
+
+// appendReflog appends to the branch's reflog, a convenience and a
+// recovery aid; it is not synced.
+func (d *diskBackend) appendReflog(lines []string) {
 	lp := filepath.Join(d.dir, "logs", filepath.FromSlash(d.ref.String()))
 	if err := os.MkdirAll(filepath.Dir(lp), 0o755); err == nil {
 		if f, err := os.OpenFile(lp, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
-			f.WriteString(strings.Join(reflog, ""))
+			f.WriteString(strings.Join(lines, ""))
 			f.Close()
 		}
 	}
-	return nil
 }
 
 // loadHead reads the branch. If the loose ref is unreadable or names a
@@ -273,7 +287,7 @@ func (d *diskBackend) loadHead(valid func(plumbing.Hash) bool) (plumbing.Hash, e
 		if valid(h) {
 			if loose {
 				d.log.Warn("gitstore: branch ref recovered", "ref", d.ref.String(), "commit", h.String())
-				if err := d.writeRef(plumbing.ZeroHash, h, nil); err != nil {
+				if err := d.writeRef(h); err != nil {
 					return plumbing.ZeroHash, asStorage("gitstore: repair ref", err)
 				}
 			}
@@ -318,6 +332,7 @@ func (d *diskBackend) reload() error {
 }
 
 func (d *diskBackend) close() error {
+	d.j.close()
 	d.mu.Lock()
 	err := d.rd.Close()
 	d.mu.Unlock()
@@ -333,12 +348,16 @@ func parseHex(s string) (plumbing.Hash, bool) {
 	return h, h.String() == strings.ToLower(s) && !h.IsZero()
 }
 
+// fsyncs counts fsync calls, for benchmarks.
+var fsyncs atomic.Int64
+
 // syncPath fsyncs a file or directory.
 func syncPath(p string) error {
 	f, err := os.Open(p)
 	if err != nil {
 		return err
 	}
+	fsyncs.Add(1)
 	err = f.Sync()
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -353,6 +372,7 @@ func writeFileSync(p string, b []byte) error {
 	}
 	_, err = f.Write(b)
 	if err == nil {
+		fsyncs.Add(1)
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

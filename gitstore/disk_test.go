@@ -1,0 +1,195 @@
+package gitstore
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDiskReopenAndGitCLI(t *testing.T) {
+	needGit(t)
+	dir := filepath.Join(t.TempDir(), "data") // missing: created
+	s := openDiskT(t, dir, Options{})
+	c := who("PUT /calendars/alice/x.ics")
+	if _, err := s.Batch(context.Background(), c, func(tx *Txn) error {
+		return tx.Write("calendars/alice/x.ics", []byte("BEGIN:VCALENDAR\r\n"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var kv []string
+	for i := range 40 {
+		kv = append(kv, fmt.Sprintf("calendars/bob/%02d.ics", i), strings.Repeat("x", i*100))
+	}
+	last := put(t, s, kv...)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fsck(t, dir)
+	log := gitCmd(t, dir, "log", "--format=%an <%ae>|%cn|%s|%(trailers:key=Remote-User,valueonly)", "main")
+	if !strings.Contains(log, "alice (via caldav) <alice@example.org>|alice (via caldav)|PUT /calendars/alice/x.ics|alice") {
+		t.Fatalf("git log:\n%s", log)
+	}
+	if got := strings.TrimSpace(gitCmd(t, dir, "rev-parse", "main")); got != last {
+		t.Fatalf("rev-parse %s, want %s", got, last)
+	}
+	if got := gitCmd(t, dir, "show", "main:calendars/alice/x.ics"); got != "BEGIN:VCALENDAR\r\n" {
+		t.Fatalf("git show: %q", got)
+	}
+	if ls := gitCmd(t, dir, "ls-tree", "-r", "--name-only", "main"); strings.Count(ls, "\n") != 41 {
+		t.Fatalf("ls-tree:\n%s", ls)
+	}
+	if refl := gitCmd(t, dir, "reflog", "main"); strings.Count(refl, "\n") != 2 {
+		t.Fatalf("reflog:\n%s", refl)
+	}
+	s2 := openDiskT(t, dir, Options{})
+	if s2.Head().Commit() != last {
+		t.Fatal("head lost on reopen")
+	}
+	if b, _ := s2.Head().Read("calendars/bob/39.ics"); len(b) != 3900 {
+		t.Fatal("content lost on reopen")
+	}
+	// A commit made by the git command line is read back.
+	gitCmd(t, dir, "-c", "user.name=cli", "-c", "user.email=cli@x", "update-ref", "refs/heads/other", "main")
+	if _, err := s2.At(last); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDiskRefusesForeignDirectoryAndSecondOpener(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644)
+	if _, err := Open(context.Background(), dir, Options{Logger: quiet}); err == nil || !strings.Contains(err.Error(), "not a bare git repository") {
+		t.Fatalf("foreign dir: %v", err)
+	}
+	dir2 := t.TempDir()
+	openDiskT(t, dir2, Options{})
+	if _, err := Open(context.Background(), dir2, Options{Logger: quiet}); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second open: %v", err)
+	}
+}
+
+func TestDiskRecoversDamagedRef(t *testing.T) {
+	needGit(t)
+	for _, damage := range []string{"garbage", "empty", "missing-commit"} {
+		t.Run(damage, func(t *testing.T) {
+			dir := t.TempDir()
+			s := openDiskT(t, dir, Options{})
+			put(t, s, "a", "1")
+			good := put(t, s, "b", "2")
+			s.Close()
+			ref := filepath.Join(dir, "refs", "heads", "main")
+			switch damage {
+			case "garbage":
+				os.WriteFile(ref, []byte("\x00\x00garbage"), 0o644)
+			case "empty":
+				os.WriteFile(ref, nil, 0o644)
+			case "missing-commit":
+				// The ref names a commit whose object never reached the disk.
+				os.WriteFile(ref, []byte(strings.Repeat("ab", 20)+"\n"), 0o644)
+			}
+			// Leftovers of an interrupted write.
+			os.WriteFile(ref+".lock", []byte("x"), 0o644)
+			os.WriteFile(filepath.Join(dir, "objects", good[:2], "tmp_obj_123"), []byte("partial"), 0o644)
+			s2 := openDiskT(t, dir, Options{})
+			if s2.Head().Commit() != good {
+				t.Fatalf("recovered %q, want %s", s2.Head().Commit(), good)
+			}
+			if _, err := os.Stat(ref + ".lock"); !os.IsNotExist(err) {
+				t.Fatal("stale lock kept")
+			}
+			put(t, s2, "c", "3")
+			s2.Close()
+			fsck(t, dir)
+		})
+	}
+	t.Run("packed-refs", func(t *testing.T) {
+		dir := t.TempDir()
+		s := openDiskT(t, dir, Options{})
+		good := put(t, s, "a", "1")
+		s.Close()
+		gitCmd(t, dir, "pack-refs", "--all")
+		if _, err := os.Stat(filepath.Join(dir, "refs", "heads", "main")); !os.IsNotExist(err) {
+			t.Fatal("pack-refs left the loose ref")
+		}
+		s2 := openDiskT(t, dir, Options{})
+		if s2.Head().Commit() != good {
+			t.Fatalf("packed ref: %q", s2.Head().Commit())
+		}
+		next := put(t, s2, "b", "2")
+		s2.Close()
+		if got := strings.TrimSpace(gitCmd(t, dir, "rev-parse", "main")); got != next {
+			t.Fatalf("loose ref after packed: %s", got)
+		}
+	})
+}
+
+func TestMaintainPacksLooseObjects(t *testing.T) {
+	needGit(t)
+	dir := t.TempDir()
+	s := openDiskT(t, dir, Options{MaintainLooseObjects: -1, MaxPacks: 3})
+	ctx := context.Background()
+	round := func(r int) {
+		for i := range 30 {
+			put(t, s, fmt.Sprintf("cal/e%03d.ics", i), fmt.Sprintf("round %d event %d", r, i))
+		}
+	}
+	round(0)
+	before, _ := s.disk.looseObjects()
+	if len(before) < 100 {
+		t.Fatalf("only %d loose objects", len(before))
+	}
+	if err := s.Maintain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := s.disk.looseObjects()
+	packs, _ := s.disk.packs()
+	if len(after) != 0 || len(packs) != 1 {
+		t.Fatalf("after maintenance: %d loose, %d packs", len(after), len(packs))
+	}
+	// Everything stays readable, from the head and from history.
+	hist, _ := s.History(ctx, "cal/e007.ics", 0)
+	if len(hist) != 1 {
+		t.Fatalf("history %d", len(hist))
+	}
+	for r := 1; r <= 3; r++ {
+		round(r)
+		if err := s.Maintain(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	packs, _ = s.disk.packs()
+	if len(packs) != 1 { // 3 packs reached MaxPacks: the last run merged them
+		t.Fatalf("%d packs, want 1 after merging", len(packs))
+	}
+	old, err := s.At(hist[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := old.Read("cal/e007.ics"); string(b) != "round 0 event 7" {
+		t.Fatalf("old content %q", b)
+	}
+	l, _ := s.Head().List("cal")
+	for _, e := range l {
+		if _, err := s.Head().Read(e.Path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(t, s, "after", "x")
+	s.Close()
+	fsck(t, dir)
+	if n := strings.Count(gitCmd(t, dir, "rev-list", "main"), "\n"); n != 121 {
+		t.Fatalf("rev-list %d", n)
+	}
+}
+
+func TestMemoryMaintainIsNoop(t *testing.T) {
+	s, _ := OpenMemory(Options{Logger: quiet})
+	defer s.Close()
+	put(t, s, "a", "1")
+	if err := s.Maintain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
