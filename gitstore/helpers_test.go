@@ -113,3 +113,5 @@ func fsck(t testing.TB, dir string) {
 	t.Helper()
 	gitCmd(t, dir, "fsck", "--strict", "--no-dangling")
 }
+
+func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
