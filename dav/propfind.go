@@ -27,8 +27,16 @@ func parsePropfind(root *etree.Element) (propRequest, error) {
 	if !is(root, DAVName("propfind")) {
 		return propRequest{}, Errorf(http.StatusBadRequest, "PROPFIND body must be a DAV:propfind element, not %s", clark(nameOf(root)))
 	}
-	var req propRequest
-	found := false
+	req, found := propRequestOf(root)
+	if !found {
+		return propRequest{}, Errorf(http.StatusBadRequest, "DAV:propfind needs prop, allprop or propname")
+	}
+	return req, nil
+}
+
+// propRequestOf reads the prop, allprop, propname and include children of
+// a PROPFIND or REPORT body; found is false when there is none.
+func propRequestOf(root *etree.Element) (req propRequest, found bool) {
 	for _, c := range root.ChildElements() {
 		switch {
 		case is(c, DAVName("prop")):
@@ -41,10 +49,7 @@ func parsePropfind(root *etree.Element) (propRequest, error) {
 			req.names = append(req.names, propNames(c)...)
 		}
 	}
-	if !found {
-		return propRequest{}, Errorf(http.StatusBadRequest, "DAV:propfind needs prop, allprop or propname")
-	}
-	return req, nil
+	return req, found
 }
 
 // propNames lists the names of e's child elements.
@@ -116,7 +121,7 @@ func (r *resource) PropFind(ctx context.Context, rq *webmachine.Request) (int, e
 	}
 	ms := NewMultistatus()
 	for _, node := range nodes {
-		if err := r.s.propResponse(ctx, r.c, ms, node, req); err != nil {
+		if _, err := r.s.propResponse(ctx, r.c, ms, node, req); err != nil {
 			return 0, err
 		}
 	}
@@ -130,15 +135,15 @@ func setXMLBody(rq *webmachine.Request, b []byte) {
 	rq.SetBody(b)
 }
 
-// propResponse adds n's response for req to ms.
-func (s *Server) propResponse(ctx context.Context, c *Call, ms *Multistatus, n *Node, req propRequest) error {
+// propResponse adds n's response for req to ms and returns it.
+func (s *Server) propResponse(ctx context.Context, c *Call, ms *Multistatus, n *Node, req propRequest) (*Response, error) {
 	resp := ms.Add(n.Href())
 	reg := s.registry()
 	if req.nameOnly {
 		for _, name := range s.allNames(n, true) {
 			resp.Name(http.StatusOK, name)
 		}
-		return nil
+		return resp, nil
 	}
 	names := req.names
 	if req.all {
@@ -149,7 +154,7 @@ func (s *Server) propResponse(ctx context.Context, c *Call, ms *Multistatus, n *
 		if err != nil {
 			st := statusOf(err)
 			if st == http.StatusInternalServerError {
-				return err
+				return nil, err
 			}
 			if !req.all || containsName(req.names, name) {
 				resp.Name(st, name)
@@ -159,7 +164,7 @@ func (s *Server) propResponse(ctx context.Context, c *Call, ms *Multistatus, n *
 		p.Name = name
 		resp.Prop(http.StatusOK, p)
 	}
-	return nil
+	return resp, nil
 }
 
 // allNames lists n's properties for allprop (hidden ones left out) or

@@ -63,7 +63,7 @@ func (s *Server) applyUpdates(ctx context.Context, c *Call, n *Node, props *prop
 	for i, u := range updates {
 		def := reg.props[u.prop.Name]
 		switch {
-		case def != nil && def.Protected && !(creating && u.prop.Name == PropResourceType):
+		case def != nil && def.Protected && !(creating && (u.prop.Name == PropResourceType || def.SetOnCreate)):
 			statuses[i], failed = http.StatusForbidden, true
 		case !u.remove && def != nil && def.Check != nil:
 			if err := def.Check(ctx, c, n, u.prop); err != nil {

@@ -24,6 +24,10 @@ type Property struct {
 	Name Name
 	// Protected properties cannot be set or removed by PROPPATCH (403).
 	Protected bool
+	// SetOnCreate lets a request that creates a collection (MKCOL,
+	// MKCALENDAR) set a Protected property, such as
+	// CALDAV:supported-calendar-component-set (RFC 4791 §5.2.3).
+	SetOnCreate bool
 	// Hidden properties are left out of allprop (RFC 4918 §9.1 lets a
 	// server omit expensive or sensitive ones); they are still returned
 	// when asked for by name.

@@ -1,0 +1,72 @@
+package dav
+
+import (
+	"context"
+
+	"github.com/beevik/etree"
+)
+
+// This file exports what an application on top of dav (caldav) needs to
+// answer its own reports and validate content: node lookup in a snapshot
+// or batch, and PROPFIND-style property responses.
+
+// Lookup finds the node at segs in rd (a snapshot, or a batch in
+// progress); nil when it does not exist.
+func (s *Server) Lookup(rd Reader, segs []string) (*Node, error) {
+	return lookup(rd, segs, s.logger())
+}
+
+// Children lists the members of collection n, read from where n was
+// found; property files are left out.
+func (n *Node) Children() ([]*Node, error) { return children(n.rd, n) }
+
+// Parent returns n's parent collection, read from where n was found; nil
+// for the root or when it is missing.
+func (n *Node) Parent() (*Node, error) {
+	if len(n.Segs) == 0 {
+		return nil, nil
+	}
+	return lookup(n.rd, parentSegs(n.Segs), n.log)
+}
+
+// HrefSegments parses an href from a request body (absolute URL or
+// absolute path) into decoded path segments; a malformed one is an *Error.
+func HrefSegments(href string) ([]string, error) { return hrefSegments(href) }
+
+// Allowed reports whether the call's user holds privilege priv on the
+// resource at segs, as the server's Access decides.
+func (s *Server) Allowed(ctx context.Context, c *Call, segs []string, priv string) (bool, error) {
+	return s.access().Allowed(ctx, c.Snapshot, c.User, segs, priv)
+}
+
+// PropRequest is what a PROPFIND-style body asks for: DAV:prop names,
+// DAV:allprop (with DAV:include) or DAV:propname.
+type PropRequest struct{ req propRequest }
+
+// ParsePropRequest reads the DAV:prop, DAV:allprop, DAV:include and
+// DAV:propname children of a REPORT body (RFC 4791 §7.8 models its
+// reports on PROPFIND). Names for which skip returns true are left out so
+// the report can answer them itself (CALDAV:calendar-data). found is false
+// when the body asks for no properties.
+func ParsePropRequest(root *etree.Element, skip func(Name) bool) (pr PropRequest, found bool) {
+	req, found := propRequestOf(root)
+	if skip != nil {
+		kept := req.names[:0:0]
+		for _, n := range req.names {
+			if !skip(n) {
+				kept = append(kept, n)
+			}
+		}
+		req.names = kept
+	}
+	return PropRequest{req: req}, found
+}
+
+// NameOnly reports whether the request is DAV:propname.
+func (pr PropRequest) NameOnly() bool { return pr.req.nameOnly }
+
+// PropResponse adds n's response for pr to ms, exactly as PROPFIND would
+// answer it, and returns it so the caller can add more.
+func (s *Server) PropResponse(ctx context.Context, c *Call, ms *Multistatus, n *Node, pr PropRequest) (*Response, error) {
+	return s.propResponse(ctx, c, ms, n, pr.req)
+}
