@@ -28,10 +28,13 @@ import (
 // 'O' payload: object id (20 bytes) | loose file bytes. 'R': commit id.
 
 const (
-	journalName       = "gocaldav-journal"
-	journalOldName    = "gocaldav-journal.old"
-	journalCheckpoint = 32 << 20 // rotate past this many bytes
+	journalName    = "gocaldav-journal"
+	journalOldName = "gocaldav-journal.old"
 )
+
+// journalCheckpoint is the journal size past which it is rotated and
+// checkpointed (a variable so tests can exercise rotation).
+var journalCheckpoint int64 = 32 << 20
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
