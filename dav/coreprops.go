@@ -26,13 +26,9 @@ func registerCore(r *Registry) {
 	r.AddProperty(Property{Name: PropPassword, Protected: true, Hidden: true, Get: secret})
 	r.AddProperty(Property{Name: PropSalt, Protected: true, Hidden: true, Get: secret})
 	r.AddProperty(Property{Name: PropPropVersion, Protected: true, Hidden: true})
-	// Robur leaves these out of allprop (properties.ml not_returned_by_allprop).
-	for _, n := range []Name{DAVName("owner"), DAVName("group"), DAVName("supported-privilege-set"),
-		DAVName("acl-restrictions"), DAVName("inherited-acl-set"), DAVName("principal-collection-set")} {
-		r.AddProperty(Property{Name: n, Protected: true, Hidden: true})
-	}
-	r.AddProperty(Property{Name: PropACL, Hidden: true})
-	r.AddProperty(Property{Name: PropCurrentUserPrivileges, Protected: true, Hidden: true})
+	r.AddProperty(Property{Name: DAVName("group"), Protected: true, Hidden: true})
+	registerACLProps(r)
+	registerPrincipalProps(r)
 }
 
 // value makes a property with the given children.

@@ -130,6 +130,9 @@ func (n *Node) LastModified() time.Time {
 
 // lookup finds the node at segs in rd; nil when it does not exist.
 func lookup(rd Reader, segs []string, log *slog.Logger) (*Node, error) {
+	if log == nil {
+		log = slog.Default()
+	}
 	if len(segs) > 0 && strings.HasSuffix(segs[len(segs)-1], propSuffix) {
 		return nil, nil
 	}

@@ -68,8 +68,8 @@ func (s *Server) applyUpdates(ctx context.Context, c *Call, n *Node, props *prop
 		case !u.remove && def != nil && def.Check != nil:
 			if err := def.Check(ctx, c, n, u.prop); err != nil {
 				var de *Error
-				if !errors.As(err, &de) {
-					return nil, false, err
+				if !errors.As(err, &de) || de.Status == http.StatusBadRequest {
+					return nil, false, err // internal, or a malformed request as a whole
 				}
 				statuses[i], failed = de.Status, true
 				continue

@@ -80,47 +80,66 @@ func (r *resource) IsAuthorized(ctx context.Context, rq *webmachine.Request) (st
 	return "", nil
 }
 
-// requiredPrivilege is the privilege a method needs and the node it is
-// checked on (RFC 3744 Appendix B): the target, or its parent for
-// creation and removal.
-func (r *resource) requiredPrivilege(exists bool) (priv string, onParent bool) {
-	switch r.c.HTTP.Method {
-	case http.MethodPut:
-		if exists {
-			return "write-content", false
-		}
-		return "bind", true
-	case http.MethodDelete, webmachine.MethodMove:
-		return "unbind", true
-	case webmachine.MethodProppatch:
-		return "write-properties", false
-	case webmachine.MethodACL:
-		return "write-acl", false
-	case webmachine.MethodMkcol:
-		return "bind", true
-	}
-	if _, ok := r.s.registry().makers[r.c.HTTP.Method]; ok {
-		return "bind", true
-	}
-	return "read", false
+// check is one privilege a request needs on one resource.
+type check struct {
+	segs []string
+	priv Privilege
 }
 
-// Forbidden checks the privilege the method needs.
+// requiredPrivileges are the privileges a method needs (RFC 3744
+// Appendix B, robur's Privileges.required): read on the target for reading
+// methods; write-content on an existing target or bind on the parent for
+// PUT; bind on the parent to create a collection; write-properties for
+// PROPPATCH; write-acl for ACL. DELETE and MOVE need unbind on the parent
+// and, for a collection, write on the collection itself, so nobody removes
+// a calendar they may not write (robur lets any user delete any calendar,
+// S1). COPY and MOVE check the destination themselves.
+func (r *resource) requiredPrivileges(n *Node) []check {
+	parent := parentSegs(r.segs)
+	switch m := r.c.HTTP.Method; m {
+	case http.MethodPut:
+		if n != nil {
+			return []check{{r.segs, propfile.PrivWriteContent}}
+		}
+		return []check{{parent, propfile.PrivBind}}
+	case http.MethodDelete, webmachine.MethodMove:
+		if n != nil && n.Collection {
+			return []check{{parent, propfile.PrivUnbind}, {r.segs, propfile.PrivWrite}}
+		}
+		return []check{{parent, propfile.PrivUnbind}}
+	case webmachine.MethodProppatch:
+		return []check{{r.segs, propfile.PrivWriteProperties}}
+	case webmachine.MethodACL:
+		return []check{{r.segs, propfile.PrivWriteACL}}
+	case webmachine.MethodMkcol:
+		return []check{{parent, propfile.PrivBind}}
+	default:
+		if _, ok := r.s.registry().makers[m]; ok {
+			return []check{{parent, propfile.PrivBind}}
+		}
+		return []check{{r.segs, propfile.PrivRead}}
+	}
+}
+
+// Forbidden checks the privileges the method needs. A missing resource
+// has the privileges of its nearest existing ancestor, so a user who may
+// read a collection gets 404 for a missing member and one who may not
+// gets 403 (robur answers 403 to both, S2).
 func (r *resource) Forbidden(ctx context.Context, _ *webmachine.Request) (bool, error) {
 	n, err := r.target()
 	if err != nil {
 		return false, err
 	}
-	priv, onParent := r.requiredPrivilege(n != nil)
-	segs := r.segs
-	if onParent {
-		segs = parentSegs(r.segs)
+	for _, c := range r.requiredPrivileges(n) {
+		ok, err := r.s.access().Allowed(ctx, r.c.Snapshot, r.c.User, c.segs, string(c.priv))
+		if err != nil {
+			return false, fmt.Errorf("dav: access check: %w", err)
+		}
+		if !ok {
+			return true, nil
+		}
 	}
-	ok, err := r.s.access().Allowed(ctx, r.c.Snapshot, r.c.User, segs, priv)
-	if err != nil {
-		return false, fmt.Errorf("dav: access check: %w", err)
-	}
-	return !ok, nil
+	return false, nil
 }
 
 // ValidEntityLength refuses bodies over the limit before reading them.

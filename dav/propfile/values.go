@@ -114,6 +114,10 @@ const (
 	PrincipalAuthenticated                        // DAV:authenticated
 	PrincipalUnauthenticated                      // DAV:unauthenticated
 	PrincipalSelf                                 // DAV:self
+	// PrincipalProperty is <DAV:property><NAME/></DAV:property> (RFC 3744
+	// §5.5.1): the principal named by the href in the resource's property
+	// NAME (for example DAV:owner). Robur cannot read it.
+	PrincipalProperty
 )
 
 var principalNames = map[PrincipalKind]string{
@@ -125,8 +129,9 @@ var principalNames = map[PrincipalKind]string{
 
 // Principal is the DAV:principal of an ACE.
 type Principal struct {
-	Kind PrincipalKind
-	Href string // for PrincipalHref
+	Kind     PrincipalKind
+	Href     string   // for PrincipalHref
+	Property xml.Name // for PrincipalProperty
 }
 
 // ACEKind says what an ACE does.
@@ -158,9 +163,12 @@ type ACE struct {
 // a.Principal.Kind and a.Kind must be among the declared constants.
 func (a ACE) Node() Node {
 	var who Node
-	if a.Principal.Kind == PrincipalHref {
+	switch a.Principal.Kind {
+	case PrincipalHref:
 		who = Element(DAV("href"), nil, TextNode(a.Principal.Href))
-	} else {
+	case PrincipalProperty:
+		who = Element(DAV("property"), nil, Element(a.Principal.Property, nil))
+	default:
 		who = Element(DAV(principalNames[a.Principal.Kind]), nil)
 	}
 	var what Node
@@ -275,6 +283,18 @@ func parsePrincipal(n Node) (Principal, bool) {
 		if c.Name.Local == "href" {
 			for _, u := range hrefChildren([]Node{c}) {
 				found = append(found, Principal{Kind: PrincipalHref, Href: u})
+			}
+			continue
+		}
+		if c.Name.Local == "property" {
+			var names []xml.Name
+			for _, p := range c.Children {
+				if !p.IsText {
+					names = append(names, p.Name)
+				}
+			}
+			if len(names) == 1 {
+				found = append(found, Principal{Kind: PrincipalProperty, Property: names[0]})
 			}
 			continue
 		}
