@@ -145,19 +145,7 @@ func (s *Server) update(ctx context.Context, c *Call, fn func(tx *gitstore.Txn) 
 	if c.User != nil {
 		user = c.User.Name
 	}
-	email := s.CommitEmail
-	if email == "" {
-		email = "caldav@localhost"
-	}
-	commit := gitstore.Commit{
-		AuthorName:  user + " (via caldav)",
-		AuthorEmail: email,
-		Message:     c.HTTP.Method + " " + c.HTTP.URL.Path,
-		Trailers: []gitstore.Trailer{
-			{Key: "Remote-User", Value: user},
-			{Key: "User-Agent", Value: c.HTTP.UserAgent()},
-		},
-	}
+	commit := CommitFor(c.HTTP, user, s.CommitEmail)
 	_, err := s.Store.Batch(ctx, commit, fn)
 	if err == nil {
 		return nil
@@ -171,6 +159,24 @@ func (s *Server) update(ctx context.Context, c *Call, fn func(tx *gitstore.Txn) 
 		return Errorf(http.StatusInsufficientStorage, "the server could not store the change")
 	}
 	return fmt.Errorf("dav: committing %s %s: %w", c.HTTP.Method, c.HTTP.URL.Path, err)
+}
+
+// CommitFor describes the commit of a request made by user: author
+// "USER (via caldav)", the request line as message, and Remote-User and
+// User-Agent trailers. An empty email means caldav@localhost.
+func CommitFor(r *http.Request, user, email string) gitstore.Commit {
+	if email == "" {
+		email = "caldav@localhost"
+	}
+	return gitstore.Commit{
+		AuthorName:  user + " (via caldav)",
+		AuthorEmail: email,
+		Message:     r.Method + " " + r.URL.Path,
+		Trailers: []gitstore.Trailer{
+			{Key: "Remote-User", Value: user},
+			{Key: "User-Agent", Value: r.UserAgent()},
+		},
+	}
 }
 
 // writeProps stores n's properties, without getetag (computed, never

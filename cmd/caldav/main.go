@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gocaldav/gocaldav/dav"
+	"github.com/gocaldav/gocaldav/dav/account"
 	"github.com/gocaldav/gocaldav/gitstore"
 	"github.com/gocaldav/gocaldav/webmachine"
 )
@@ -58,18 +59,19 @@ func run(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return fmt.Errorf("opening %s: %w", cfg.dataDir, err)
 	}
 	defer store.Close()
-	srv := &dav.Server{Store: store, Logger: log, Auth: dav.StaticAuth{User: "root", Password: cfg.adminPassword}}
-	if !dav.Initialized(store.Head()) && cfg.adminPassword == "" {
-		return errors.New("the data directory is empty: give --admin-password to create user root")
-	}
-	if err := srv.Initialize(ctx, "root"); err != nil {
+	accounts := account.New(store, account.Options{Logger: log})
+	matches, err := accounts.Bootstrap(ctx, cfg.adminPassword)
+	if err != nil {
 		return err
 	}
-	if err := ensureRoot(ctx, store); err != nil {
-		return err
+	if !matches {
+		log.Warn("--admin-password differs from root's stored password; the stored one stays (use 'caldav passwd root' to reset it)")
 	}
+	srv := &dav.Server{Store: store, Logger: log, Auth: accounts.Authenticator(cfg.tofu), Access: &dav.ACLAccess{},
+		DAVClasses: "1, 3, access-control, extended-mkcol"}
 	rt := &webmachine.Router{Options: webmachine.Options{Trace: cfg.trace, Logger: log}}
 	rt.Handle("/healthz", func(*http.Request, map[string]string) webmachine.Resource { return healthz{store: store} })
+	accounts.Routes(rt)
 	srv.Routes(rt)
 
 	ln, err := net.Listen("tcp", cfg.httpAddr)
@@ -98,21 +100,6 @@ func run(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	if err := store.Flush(shutdown); err != nil {
 		return fmt.Errorf("flushing pushes: %w", err)
-	}
-	return nil
-}
-
-// ensureRoot creates the root principal on first start.
-func ensureRoot(ctx context.Context, store *gitstore.Store) error {
-	if store.Head().Exists("principals/root") {
-		return nil
-	}
-	_, err := store.Batch(ctx, gitstore.Commit{AuthorName: "caldav (initialisation)", AuthorEmail: "caldav@localhost",
-		Message: "create user root"}, func(tx *gitstore.Txn) error {
-		return dav.CreatePrincipal(tx, "root", time.Now())
-	})
-	if err != nil {
-		return fmt.Errorf("creating user root: %w", err)
 	}
 	return nil
 }
