@@ -95,7 +95,7 @@ func (m *Manager) upgrade(ctx context.Context, user, pass, old string) error {
 		return err
 	}
 	commit := gitstore.Commit{AuthorName: user + " (via caldav)", AuthorEmail: "caldav@localhost",
-		Message: "upgrade the password hash of " + user + " to argon2id",
+		Message:  "upgrade the password hash of " + user + " to argon2id",
 		Trailers: []gitstore.Trailer{{Key: "Remote-User", Value: user}}}
 	_, err = m.store.Batch(ctx, commit, func(tx *gitstore.Txn) error {
 		p, err := principal(tx, user)
