@@ -1,0 +1,152 @@
+package caldav
+
+import (
+	"container/list"
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"sync"
+
+	"github.com/emersion/go-ical"
+
+	"github.com/gocaldav/gocaldav/caldav/icalobj"
+	"github.com/gocaldav/gocaldav/dav"
+)
+
+// lru is a bounded, concurrency-safe cache evicting the least recently
+// used entry.
+type lru[V any] struct {
+	mu    sync.Mutex
+	max   int
+	order *list.List // front = most recent; values are *lruEntry[V]
+	byKey map[string]*list.Element
+}
+
+type lruEntry[V any] struct {
+	key string
+	val V
+}
+
+// newLRU returns a cache holding at most max entries.
+func newLRU[V any](max int) *lru[V] {
+	return &lru[V]{max: max, order: list.New(), byKey: map[string]*list.Element{}}
+}
+
+// get returns the value cached under key.
+func (c *lru[V]) get(key string) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byKey[key]; ok {
+		c.order.MoveToFront(e)
+		return e.Value.(*lruEntry[V]).val, true
+	}
+	var zero V
+	return zero, false
+}
+
+// put caches val under key.
+func (c *lru[V]) put(key string, val V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byKey[key]; ok {
+		e.Value.(*lruEntry[V]).val = val
+		c.order.MoveToFront(e)
+		return
+	}
+	c.byKey[key] = c.order.PushFront(&lruEntry[V]{key: key, val: val})
+	for c.order.Len() > c.max {
+		last := c.order.Back()
+		c.order.Remove(last)
+		delete(c.byKey, last.Value.(*lruEntry[V]).key)
+	}
+}
+
+// object is a stored calendar object, parsed once per blob: the git blob
+// id names its content, so a cached parse stays valid for as long as any
+// snapshot holds that blob.
+type object struct {
+	// cal is the parsed object; it is shared and must not be modified.
+	// Nil when the blob is not iCalendar (err says why).
+	cal *ical.Calendar
+	// uid is the UID of the object's components ("" when none).
+	uid string
+	err error
+}
+
+// load returns the parsed form of object node n, from the cache when its
+// blob was parsed before. A blob that does not parse gives an object with
+// err set; only a failure to read the store is an error.
+func (h *handler) load(n *dav.Node) (*object, error) {
+	if n.Hash != "" {
+		if o, ok := h.objects.get(n.Hash); ok {
+			return o, nil
+		}
+	}
+	data, err := n.Content()
+	if err != nil {
+		return nil, fmt.Errorf("caldav: %w", err)
+	}
+	o := parseObject(data)
+	if n.Hash != "" {
+		h.objects.put(n.Hash, o)
+	}
+	return o, nil
+}
+
+// uid returns the UID of object node n, from the UID cache when its blob
+// was seen before, so checking a PUT against every member of a large
+// calendar does not parse them all again.
+func (h *handler) uid(n *dav.Node) (string, error) {
+	if n.Hash != "" {
+		if u, ok := h.uids.get(n.Hash); ok {
+			return u, nil
+		}
+	}
+	o, err := h.load(n)
+	if err != nil {
+		return "", err
+	}
+	if n.Hash != "" {
+		h.uids.put(n.Hash, o.uid)
+	}
+	return o.uid, nil
+}
+
+// remember caches the parse of data made while validating a PUT, under
+// the blob id data will have once stored.
+func (h *handler) remember(data []byte, cal *ical.Calendar) {
+	id := blobID(data)
+	o := &object{cal: cal, uid: uidOf(cal)}
+	h.objects.put(id, o)
+	h.uids.put(id, o.uid)
+}
+
+// blobID is the git blob id of data.
+func blobID(data []byte) string {
+	sum := sha1.New()
+	fmt.Fprintf(sum, "blob %d\x00", len(data))
+	sum.Write(data)
+	return hex.EncodeToString(sum.Sum(nil))
+}
+
+// parseObject parses stored calendar data.
+func parseObject(data []byte) *object {
+	cal, err := icalobj.Parse(data)
+	if err != nil {
+		return &object{err: err}
+	}
+	return &object{cal: cal, uid: uidOf(cal)}
+}
+
+// uidOf returns the UID of the first component that is not a VTIMEZONE.
+func uidOf(cal *ical.Calendar) string {
+	for _, c := range cal.Children {
+		if c.Name == ical.CompTimezone {
+			continue
+		}
+		if p := c.Props.Get(ical.PropUID); p != nil {
+			return p.Value
+		}
+	}
+	return ""
+}

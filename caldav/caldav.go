@@ -1,0 +1,193 @@
+// Package caldav is the CalDAV HTTP layer (RFC 4791) on top of the dav
+// package: MKCALENDAR and extended MKCOL of calendars, the calendar
+// collection properties, validation of calendar object resources on PUT,
+// GET of a whole calendar as one iCalendar stream, the calendar-query and
+// calendar-multiget reports, and the /.well-known/caldav redirect
+// (RFC 6764).
+//
+// The iCalendar logic lives in the subpackages (icalobj validates objects,
+// query parses and evaluates filters and calendar-data requests, recur
+// expands recurrences, tz resolves time zones); this package maps their
+// results onto HTTP statuses, precondition elements and multistatus
+// bodies. Register wires it into a dav.Server.
+package caldav
+
+import (
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gocaldav/gocaldav/caldav/recur"
+	"github.com/gocaldav/gocaldav/caldav/tz"
+	"github.com/gocaldav/gocaldav/dav"
+)
+
+// Defaults used where an Options field is zero.
+const (
+	// DefaultMaxResourceSize is CALDAV:max-resource-size: the largest
+	// calendar object accepted by PUT, in octets.
+	DefaultMaxResourceSize = 1 << 20
+	// DefaultMaxResults is the most responses one calendar-query or
+	// calendar-multiget answers before it fails with 507.
+	DefaultMaxResults = 50_000
+	// DefaultCacheEntries is the number of parsed calendar objects kept.
+	DefaultCacheEntries = 20_000
+	// DefaultProductID is the PRODID of a calendar served by GET.
+	DefaultProductID = "-//GOCALDAV//EN"
+)
+
+// DefaultMinDateTime is CALDAV:min-date-time when Options sets none.
+var DefaultMinDateTime = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Options configure the CalDAV layer. The zero value is usable.
+type Options struct {
+	// MaxResourceSize is CALDAV:max-resource-size in octets; zero means
+	// DefaultMaxResourceSize, negative means no limit (not advertised).
+	MaxResourceSize int
+	// MinDateTime is CALDAV:min-date-time; zero means
+	// DefaultMinDateTime. Objects with an instance before it are refused.
+	MinDateTime time.Time
+	// MaxDateTime is CALDAV:max-date-time; zero means none (the property
+	// is not advertised). RFC 4791 §5.3.2.1 applies it to every instance,
+	// so setting it refuses every recurrence without an end.
+	MaxDateTime time.Time
+	// MaxInstances is CALDAV:max-instances; zero means none (not
+	// advertised). Like MaxDateTime it refuses long unbounded rules.
+	MaxInstances int
+	// ExpandLimit bounds the recurrence instances one object may expand
+	// to while a report is answered; zero means
+	// recur.DefaultMaxInstances. A report needing more answers 507.
+	ExpandLimit int
+	// MaxResults bounds the responses of one report; zero means
+	// DefaultMaxResults. A report matching more answers 507.
+	MaxResults int
+	// CacheEntries bounds the cache of parsed objects; zero means
+	// DefaultCacheEntries.
+	CacheEntries int
+	// ProductID is the PRODID of whole calendars served by GET; empty
+	// means DefaultProductID.
+	ProductID string
+	// CalendarHome is the href of every principal's
+	// CALDAV:calendar-home-set; empty means "/calendars/" (robur keeps
+	// all calendars there).
+	CalendarHome string
+	// Resolver resolves TZIDs; nil means tz.Default.
+	Resolver *tz.Resolver
+	// Logger receives warnings about stored data that cannot be served;
+	// nil means the server's logger or slog.Default().
+	Logger *slog.Logger
+}
+
+// withDefaults fills the zero fields.
+func (o Options) withDefaults(s *dav.Server) Options {
+	if o.MaxResourceSize == 0 {
+		o.MaxResourceSize = DefaultMaxResourceSize
+	}
+	if o.MinDateTime.IsZero() {
+		o.MinDateTime = DefaultMinDateTime
+	}
+	if o.ExpandLimit <= 0 {
+		o.ExpandLimit = recur.DefaultMaxInstances
+	}
+	if o.MaxResults <= 0 {
+		o.MaxResults = DefaultMaxResults
+	}
+	if o.CacheEntries <= 0 {
+		o.CacheEntries = DefaultCacheEntries
+	}
+	if o.ProductID == "" {
+		o.ProductID = DefaultProductID
+	}
+	if o.CalendarHome == "" {
+		o.CalendarHome = "/" + dav.CalendarsDir + "/"
+	}
+	if o.Resolver == nil {
+		o.Resolver = tz.Default
+	}
+	if o.Logger == nil {
+		o.Logger = s.Logger
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// DAVClass is the compliance class RFC 4791 §5.1 adds to the DAV header.
+const DAVClass = "calendar-access"
+
+// defaultDAVClasses is dav's DAV header when the server sets none.
+const defaultDAVClasses = "1, 3, extended-mkcol"
+
+// Register adds CalDAV to s: it registers the calendar properties,
+// MKCALENDAR, the calendar-query and calendar-multiget reports, sets the
+// PUT, GET and MKCOL hooks and adds calendar-access to the DAV header.
+// Call it once, after setting s.Registry (nil gets a new one) and before
+// serving. Hooks s already has are replaced.
+func Register(s *dav.Server, o Options) {
+	if s.Registry == nil {
+		s.Registry = dav.NewRegistry()
+	}
+	h := &handler{s: s, o: o.withDefaults(s)}
+	h.objects = newLRU[*object](h.o.CacheEntries)
+	h.uids = newLRU[string](max(10*h.o.CacheEntries, 100_000))
+	h.zones = newLRU[*zoneResult](256)
+	h.registerProperties(s.Registry)
+	h.registerReports(s.Registry)
+	s.Registry.AddCollectionMaker(dav.CollectionMaker{
+		Method: "MKCALENDAR",
+		Root:   nameCalDAV("mkcalendar"),
+		Types:  []dav.Name{nameCalendar},
+		Check:  h.checkCalendarLocation,
+	})
+	s.Hooks.CheckPut = h.checkPut
+	s.Hooks.CollectionProviders = h.collectionProviders
+	s.Hooks.CheckMkcol = h.checkMkcol
+	s.DAVClasses = addClass(s.DAVClasses, DAVClass)
+}
+
+// addClass appends class to a DAV header value unless it is there.
+func addClass(classes, class string) string {
+	if classes == "" {
+		classes = defaultDAVClasses
+	}
+	for _, c := range strings.Split(classes, ",") {
+		if strings.TrimSpace(c) == class {
+			return classes
+		}
+	}
+	return classes + ", " + class
+}
+
+// handler holds the CalDAV layer's state for one server.
+type handler struct {
+	s *dav.Server
+	o Options
+	// objects caches parsed calendar objects by git blob id.
+	objects *lru[*object]
+	// uids caches the UIDs of objects by git blob id; it is larger than
+	// objects because its entries are small.
+	uids *lru[string]
+	// zones caches parsed calendar-timezone values by their text.
+	zones *lru[*zoneResult]
+}
+
+// Names of the CalDAV elements and properties used here.
+var (
+	nameCalendar        = nameCalDAV("calendar")
+	nameCalendarData    = nameCalDAV("calendar-data")
+	nameCalendarTZ      = nameCalDAV("calendar-timezone")
+	nameComponentSet    = nameCalDAV("supported-calendar-component-set")
+	nameLocationOK      = nameCalDAV("calendar-collection-location-ok")
+	nameNoUIDConflict   = nameCalDAV("no-uid-conflict")
+	nameSupportedData   = nameCalDAV("supported-calendar-data")
+	nameValidData       = nameCalDAV("valid-calendar-data")
+	nameTooManyMatches  = dav.DAVName("number-of-matches-within-limits")
+	nameCalendarHomeSet = nameCalDAV("calendar-home-set")
+)
+
+// nameCalDAV returns {urn:ietf:params:xml:ns:caldav}local.
+func nameCalDAV(local string) dav.Name { return dav.CalDAVName(local) }
+
+// isCalendar reports whether n is a calendar collection.
+func isCalendar(n *dav.Node) bool { return n != nil && n.Collection && n.HasType(nameCalendar) }

@@ -1,0 +1,90 @@
+package caldav
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+
+	"github.com/beevik/etree"
+
+	"github.com/gocaldav/gocaldav/caldav/icalobj"
+	"github.com/gocaldav/gocaldav/dav"
+)
+
+// checkPut validates the body of a PUT into a calendar collection (RFC 4791
+// §4.1, §5.3.2.1) before anything is stored: an iCalendar object with one
+// UID and component type the calendar supports, within its limits, with a
+// UID no other member uses. PUTs anywhere else are plain WebDAV. The
+// client's bytes are stored as sent.
+func (h *handler) checkPut(ctx context.Context, _ *dav.Call, parent, _ *dav.Node, name string, body []byte, contentType string) (string, error) {
+	if !isCalendar(parent) {
+		return "", nil
+	}
+	if mt, _, err := mime.ParseMediaType(contentType); err != nil || mt != "text/calendar" {
+		return "", &dav.Error{Status: http.StatusUnsupportedMediaType, Cond: nameSupportedData,
+			Msg: fmt.Sprintf("a calendar collection holds text/calendar objects, not %q", contentType)}
+	}
+	sum, err := icalobj.Validate(body, icalobj.Rules{
+		MaxSize:      max(h.o.MaxResourceSize, 0),
+		Components:   componentsOf(parent),
+		MinDateTime:  h.o.MinDateTime,
+		MaxDateTime:  h.o.MaxDateTime,
+		MaxInstances: h.o.MaxInstances,
+		Floating:     h.floatingZone(parent),
+		Resolver:     h.o.Resolver,
+	})
+	if err != nil {
+		return "", putError(err)
+	}
+	if err := h.checkUID(ctx, parent, name, sum.UID); err != nil {
+		return "", err
+	}
+	h.remember(body, sum.Calendar)
+	return "", nil
+}
+
+// putError maps an icalobj precondition failure to its status and
+// CALDAV condition element: 415 for data of a kind the server does not
+// store, 403 for the rest.
+func putError(err error) error {
+	var ie *icalobj.Error
+	if !errors.As(err, &ie) {
+		return fmt.Errorf("caldav: validating PUT: %w", err)
+	}
+	status := http.StatusForbidden
+	if ie.Condition == icalobj.CondSupportedCalendarData {
+		status = http.StatusUnsupportedMediaType
+	}
+	return dav.Precondition(status, nameCalDAV(ie.Condition), ie.Err.Error())
+}
+
+// checkUID refuses a UID another member of the calendar already uses
+// (CALDAV:no-uid-conflict, with the href of that member). UIDs come from a
+// cache keyed by blob id, so only new or changed members are parsed.
+func (h *handler) checkUID(ctx context.Context, cal *dav.Node, name, uid string) error {
+	kids, err := cal.Children()
+	if err != nil {
+		return fmt.Errorf("caldav: listing %s: %w", cal.Href(), err)
+	}
+	for _, k := range kids {
+		if k.Collection || k.Name() == name {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		other, err := h.uid(k)
+		if err != nil {
+			return err
+		}
+		if other == uid {
+			href := etree.NewElement("D:href")
+			href.SetText(k.Href())
+			return &dav.Error{Status: http.StatusConflict, Cond: nameNoUIDConflict,
+				Msg: fmt.Sprintf("UID %q is already used by %s", uid, k.Href()), Extra: []*etree.Element{href}}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,326 @@
+package caldav
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/gocaldav/gocaldav/caldav/query"
+	"github.com/gocaldav/gocaldav/caldav/recur"
+	"github.com/gocaldav/gocaldav/dav"
+	"github.com/gocaldav/gocaldav/dav/propfile"
+)
+
+// registerReports adds calendar-query (RFC 4791 §7.8) and
+// calendar-multiget (§7.9), both on calendars and their objects.
+func (h *handler) registerReports(reg *dav.Registry) {
+	reg.AddReport(dav.Report{Name: nameCalDAV("calendar-query"), Applies: h.reportApplies, Run: h.calendarQuery})
+	reg.AddReport(dav.Report{Name: nameCalDAV("calendar-multiget"), Applies: h.reportApplies, Run: h.calendarMultiget})
+}
+
+// reportApplies is true on calendar collections and on the objects in
+// them.
+func (h *handler) reportApplies(n *dav.Node) bool {
+	if n.Collection {
+		return isCalendar(n)
+	}
+	parent, err := n.Parent()
+	return err == nil && isCalendar(parent)
+}
+
+// reportRequest is what a calendar report asks to return for each object.
+type reportRequest struct {
+	props dav.PropRequest
+	// data is the calendar-data request; nil when calendar-data is not
+	// asked for (robur returns it always; RFC 4791 only when asked).
+	data *query.CalendarData
+}
+
+// parseReportRequest reads the DAV:prop (with CALDAV:calendar-data),
+// DAV:allprop or DAV:propname of a report body.
+func parseReportRequest(root *etree.Element) (reportRequest, error) {
+	props, _ := dav.ParsePropRequest(root, func(n dav.Name) bool { return n == nameCalendarData })
+	req := reportRequest{props: props}
+	if props.NameOnly() {
+		return req, nil
+	}
+	prop := childNamed(root, dav.DAVName("prop"))
+	if prop == nil {
+		return req, nil
+	}
+	if el := childNamed(prop, nameCalendarData); el != nil {
+		cd, err := query.ParseCalendarData(el)
+		if err != nil {
+			return req, queryError(err)
+		}
+		req.data = cd
+	}
+	return req, nil
+}
+
+// childNamed returns e's first child element named n (namespace by URI).
+func childNamed(e *etree.Element, n dav.Name) *etree.Element {
+	for _, c := range e.ChildElements() {
+		if c.Tag == n.Local && c.NamespaceURI() == n.Space {
+			return c
+		}
+	}
+	return nil
+}
+
+// queryError maps a query error to the REPORT's answer: 403 with the
+// CALDAV precondition element it names, or 400.
+func queryError(err error) error {
+	qe, ok := query.AsError(err)
+	if !ok {
+		return fmt.Errorf("caldav: %w", err)
+	}
+	if qe.Condition == "" {
+		return dav.Errorf(qe.Status, "%v", qe.Err)
+	}
+	return dav.Precondition(qe.Status, nameCalDAV(qe.Condition), qe.Err.Error())
+}
+
+// errTooMany is the 507 answer of a report that would exceed the server's
+// limits (RFC 4791 §7.8 postcondition DAV:number-of-matches-within-limits).
+func errTooMany(what string) error {
+	return dav.Precondition(http.StatusInsufficientStorage, nameTooManyMatches, what)
+}
+
+// reportRun is one report being answered.
+type reportRun struct {
+	h       *handler
+	c       *dav.Call
+	req     reportRequest
+	ms      *dav.Multistatus
+	count   int
+	zoneFor func(obj *dav.Node) *time.Location
+}
+
+// options are the query options for an object of the calendar whose
+// floating zone is loc.
+func (h *handler) options(loc *time.Location) query.Options {
+	return query.Options{Floating: loc, Resolver: h.o.Resolver, Limits: recur.Limits{MaxInstances: h.o.ExpandLimit}}
+}
+
+// respond adds the response for object (or collection) n: the requested
+// properties as PROPFIND gives them, and calendar-data when asked.
+func (r *reportRun) respond(ctx context.Context, n *dav.Node, o *object) error {
+	r.count++
+	if r.count > r.h.o.MaxResults {
+		return errTooMany(fmt.Sprintf("the report matches more than %d resources", r.h.o.MaxResults))
+	}
+	resp, err := r.h.s.PropResponse(ctx, r.c, r.ms, n, r.req.props)
+	if err != nil {
+		return fmt.Errorf("caldav: properties of %s: %w", n.Href(), err)
+	}
+	if r.req.data == nil {
+		return nil
+	}
+	if o == nil || o.cal == nil {
+		resp.Name(http.StatusNotFound, nameCalendarData)
+		return nil
+	}
+	var stored []byte
+	if r.req.data.Identity() {
+		if stored, err = n.Content(); err != nil {
+			return fmt.Errorf("caldav: %w", err)
+		}
+	}
+	data, err := r.req.data.Render(stored, o.cal, r.h.options(r.zoneFor(n)))
+	switch {
+	case recur.IsTooMany(err):
+		return errTooMany(fmt.Sprintf("%s expands to more than %d instances", n.Href(), r.h.o.ExpandLimit))
+	case err != nil:
+		r.h.o.Logger.WarnContext(ctx, "caldav: cannot render calendar data", "href", n.Href(), "err", err)
+		resp.Name(http.StatusInternalServerError, nameCalendarData)
+		return nil
+	}
+	resp.Prop(http.StatusOK, propfile.TextProperty(nameCalendarData, string(data)))
+	return nil
+}
+
+// calendarQuery answers CALDAV:calendar-query (RFC 4791 §7.8) on a
+// calendar (Depth 1: its members; Depth 0: nothing, the collection is no
+// calendar object) or on one of its objects. Objects the filter matches
+// get a response; unreadable ones are left out as PROPFIND leaves them
+// out.
+func (h *handler) calendarQuery(ctx context.Context, c *dav.Call, n *dav.Node, root *etree.Element) (int, []byte, error) {
+	req, err := parseReportRequest(root)
+	if err != nil {
+		return 0, nil, err
+	}
+	filterEl := childNamed(root, nameCalDAV("filter"))
+	if filterEl == nil {
+		return 0, nil, dav.Precondition(http.StatusForbidden, nameCalDAV(query.CondValidFilter), "calendar-query needs a CALDAV:filter")
+	}
+	filter, err := query.ParseFilter(filterEl)
+	if err != nil {
+		return 0, nil, queryError(err)
+	}
+	queryZone, err := h.queryTimezone(root)
+	if err != nil {
+		return 0, nil, err
+	}
+	depth := strings.ToLower(strings.TrimSpace(c.HTTP.Header.Get("Depth")))
+	var calendar *dav.Node
+	var targets []*dav.Node
+	if n.Collection {
+		calendar = n
+		if depth == "1" || depth == "infinity" {
+			kids, err := n.Children()
+			if err != nil {
+				return 0, nil, fmt.Errorf("caldav: listing %s: %w", n.Href(), err)
+			}
+			for _, k := range kids {
+				if !k.Collection {
+					targets = append(targets, k)
+				}
+			}
+		}
+	} else {
+		if calendar, err = n.Parent(); err != nil {
+			return 0, nil, fmt.Errorf("caldav: %w", err)
+		}
+		targets = []*dav.Node{n}
+	}
+	zone := queryZone
+	if zone == nil {
+		zone = h.floatingZone(calendar)
+	}
+	opts := h.options(zone)
+	run := &reportRun{h: h, c: c, req: req, ms: dav.NewMultistatus(), zoneFor: func(*dav.Node) *time.Location { return zone }}
+	for _, t := range targets {
+		if err := ctx.Err(); err != nil {
+			return 0, nil, err
+		}
+		if ok, err := h.s.Allowed(ctx, c, t.Segs, "read"); err != nil || !ok {
+			if err != nil {
+				return 0, nil, fmt.Errorf("caldav: access check: %w", err)
+			}
+			continue
+		}
+		o, err := h.load(t)
+		if err != nil {
+			return 0, nil, err
+		}
+		if o.cal == nil {
+			h.o.Logger.WarnContext(ctx, "caldav: member is not iCalendar", "href", t.Href(), "err", o.err)
+			continue
+		}
+		ok, err := filter.Match(o.cal, opts)
+		switch {
+		case recur.IsTooMany(err):
+			return 0, nil, errTooMany(fmt.Sprintf("%s expands to more than %d instances", t.Href(), h.o.ExpandLimit))
+		case errors.Is(err, query.ErrInvalidData):
+			h.o.Logger.WarnContext(ctx, "caldav: cannot evaluate filter on stored object", "href", t.Href(), "err", err)
+			continue
+		case err != nil:
+			return 0, nil, fmt.Errorf("caldav: matching %s: %w", t.Href(), err)
+		}
+		if !ok {
+			continue
+		}
+		if err := run.respond(ctx, t, o); err != nil {
+			return 0, nil, err
+		}
+	}
+	return http.StatusMultiStatus, run.ms.Bytes(), nil
+}
+
+// queryTimezone reads the query's CALDAV:timezone (RFC 4791 §9.8) or
+// CALDAV:timezone-id (RFC 7809 §5.2); nil when it has neither.
+func (h *handler) queryTimezone(root *etree.Element) (*time.Location, error) {
+	if el := childNamed(root, nameCalDAV("timezone")); el != nil {
+		loc, err := h.parseZone(el.Text())
+		if err != nil {
+			return nil, dav.Precondition(http.StatusForbidden, nameValidData, "CALDAV:timezone: "+err.Error())
+		}
+		return loc, nil
+	}
+	if el := childNamed(root, nameCalDAV("timezone-id")); el != nil {
+		loc, err := h.o.Resolver.Named(strings.TrimSpace(el.Text()))
+		if err != nil {
+			return nil, dav.Precondition(http.StatusForbidden, nameCalDAV("valid-timezone"), "CALDAV:timezone-id: "+err.Error())
+		}
+		return loc, nil
+	}
+	return nil, nil
+}
+
+// calendarMultiget answers CALDAV:calendar-multiget (RFC 4791 §7.9): one
+// response per DAV:href, which may name any readable resource; a missing
+// one gets 404, an unreadable one 403. Calendar data of a resource that
+// is not iCalendar is reported missing (404).
+func (h *handler) calendarMultiget(ctx context.Context, c *dav.Call, _ *dav.Node, root *etree.Element) (int, []byte, error) {
+	req, err := parseReportRequest(root)
+	if err != nil {
+		return 0, nil, err
+	}
+	var hrefs []string
+	for _, e := range root.ChildElements() {
+		if e.Tag == "href" && e.NamespaceURI() == dav.NS {
+			hrefs = append(hrefs, strings.TrimSpace(e.Text()))
+		}
+	}
+	if len(hrefs) == 0 {
+		return 0, nil, dav.Errorf(http.StatusBadRequest, "calendar-multiget needs at least one DAV:href")
+	}
+	if len(hrefs) > h.o.MaxResults {
+		return 0, nil, errTooMany(fmt.Sprintf("more than %d hrefs", h.o.MaxResults))
+	}
+	zones := map[string]*time.Location{}
+	run := &reportRun{h: h, c: c, req: req, ms: dav.NewMultistatus(), zoneFor: func(obj *dav.Node) *time.Location {
+		key := strings.Join(obj.Segs[:len(obj.Segs)-1], "/")
+		if loc, ok := zones[key]; ok {
+			return loc
+		}
+		parent, err := obj.Parent()
+		var loc *time.Location
+		if err == nil && isCalendar(parent) {
+			loc = h.floatingZone(parent)
+		}
+		zones[key] = loc
+		return loc
+	}}
+	for _, href := range hrefs {
+		if err := ctx.Err(); err != nil {
+			return 0, nil, err
+		}
+		segs, err := dav.HrefSegments(href)
+		if err != nil {
+			run.ms.Add(href).Status(http.StatusBadRequest)
+			continue
+		}
+		n, err := h.s.Lookup(c.Snapshot, segs)
+		if err != nil {
+			return 0, nil, fmt.Errorf("caldav: %w", err)
+		}
+		if n == nil {
+			run.ms.Add(href).Status(http.StatusNotFound)
+			continue
+		}
+		if ok, err := h.s.Allowed(ctx, c, n.Segs, "read"); err != nil || !ok {
+			if err != nil {
+				return 0, nil, fmt.Errorf("caldav: access check: %w", err)
+			}
+			run.ms.Add(href).Status(http.StatusForbidden)
+			continue
+		}
+		var o *object
+		if !n.Collection {
+			if o, err = h.load(n); err != nil {
+				return 0, nil, err
+			}
+		}
+		if err := run.respond(ctx, n, o); err != nil {
+			return 0, nil, err
+		}
+	}
+	return http.StatusMultiStatus, run.ms.Bytes(), nil
+}
