@@ -87,6 +87,7 @@ func (h *handler) load(n *dav.Node) (*object, error) {
 		return nil, fmt.Errorf("caldav: %w", err)
 	}
 	o := parseObject(data)
+	h.parses.Add(1)
 	if n.Hash != "" {
 		h.objects.put(n.Hash, o)
 	}

@@ -15,6 +15,7 @@ package caldav
 import (
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gocaldav/gocaldav/caldav/recur"
@@ -124,7 +125,10 @@ const defaultDAVClasses = "1, 3, extended-mkcol"
 // PUT, GET and MKCOL hooks and adds calendar-access to the DAV header.
 // Call it once, after setting s.Registry (nil gets a new one) and before
 // serving. Hooks s already has are replaced.
-func Register(s *dav.Server, o Options) {
+func Register(s *dav.Server, o Options) { register(s, o) }
+
+// register is Register returning the handler, for tests.
+func register(s *dav.Server, o Options) *handler {
 	if s.Registry == nil {
 		s.Registry = dav.NewRegistry()
 	}
@@ -144,6 +148,7 @@ func Register(s *dav.Server, o Options) {
 	s.Hooks.CollectionProviders = h.collectionProviders
 	s.Hooks.CheckMkcol = h.checkMkcol
 	s.DAVClasses = addClass(s.DAVClasses, DAVClass)
+	return h
 }
 
 // addClass appends class to a DAV header value unless it is there.
@@ -168,6 +173,8 @@ type handler struct {
 	// uids caches the UIDs of objects by git blob id; it is larger than
 	// objects because its entries are small.
 	uids *lru[string]
+	// parses counts the objects parsed on a cache miss.
+	parses atomic.Int64
 	// zones caches parsed calendar-timezone values by their text.
 	zones *lru[*zoneResult]
 }

@@ -48,7 +48,10 @@ func (h *handler) wholeCalendar(ctx context.Context, c *dav.Call, n *dav.Node) (
 	out.Props.SetText(ical.PropProductID, h.o.ProductID)
 	out.Props.SetText(ical.PropVersion, "2.0")
 	if name, ok := n.Text(dav.PropDisplayName); ok && name != "" {
-		out.Props.SetText("X-WR-CALNAME", name)
+		p := ical.NewProp("X-WR-CALNAME")
+		p.SetText(name)
+		p.Params.Del(ical.ParamValue)
+		out.Props.Set(p)
 	}
 	var zones, comps []*ical.Component
 	seenTZ := map[string]bool{}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/emersion/go-ical"
 
 	"github.com/gocaldav/gocaldav/caldav/icalobj"
 	"github.com/gocaldav/gocaldav/dav"
@@ -29,6 +30,7 @@ import (
 type env struct {
 	t   *testing.T
 	srv *dav.Server
+	cal *handler
 	h   http.Handler
 }
 
@@ -53,11 +55,11 @@ func newEnv(t *testing.T, o Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	Register(srv, o)
+	h := register(srv, o)
 	rt := &webmachine.Router{Options: webmachine.Options{Logger: log}}
 	rt.Handle(WellKnownPath, WellKnown)
 	srv.Routes(rt)
-	return &env{t: t, srv: srv, h: rt}
+	return &env{t: t, srv: srv, cal: h, h: rt}
 }
 
 // response is a recorded answer.
@@ -316,3 +318,12 @@ func statusCode(t *testing.T, line string) int {
 	}
 	return n
 }
+
+// newRecorder returns a response recorder.
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+// sortStrings sorts in place.
+func sortStrings(s []string) { sort.Strings(s) }
+
+// parseICS parses iCalendar text.
+func parseICS(s string) (*ical.Calendar, error) { return icalobj.Parse([]byte(s)) }
