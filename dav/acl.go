@@ -126,7 +126,10 @@ func (a *ACLAccess) decide(rd Reader, n *Node, who *Principal, priv Privilege, d
 		return undecided, err
 	}
 	for _, ace := range aces {
-		if !principalMatches(ace.Principal, who, n) {
+		// Robur marks inheritance with the principal all; it means "for
+		// everyone", anonymous included: the inherited ACL decides who.
+		inheritAll := ace.Kind == propfile.Inherited && ace.Principal.Kind == propfile.PrincipalAll
+		if !inheritAll && !principalMatches(ace.Principal, who, n) {
 			continue
 		}
 		switch ace.Kind {

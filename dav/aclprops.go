@@ -25,7 +25,7 @@ var (
 // registerACLProps adds the RFC 3744 §5 properties. Robur leaves them out
 // of allprop; so do we.
 func registerACLProps(r *Registry) {
-	r.AddProperty(Property{Name: PropACL, Hidden: true, Get: getACL, Check: checkACLProp})
+	r.AddProperty(Property{Name: PropACL, Hidden: true, Get: getACL, Check: checkACLProp, Normalize: normalizeACL})
 	r.AddProperty(Property{Name: PropCurrentUserPrivileges, Protected: true, Hidden: true, Get: getCurrentUserPrivileges})
 	r.AddProperty(Property{Name: PropSupportedPrivilegeSet, Protected: true, Hidden: true, Get: getSupportedPrivileges})
 	r.AddProperty(Property{Name: PropOwner, Protected: true, Hidden: true, Get: getOwner})
@@ -89,6 +89,16 @@ func checkACLProp(ctx context.Context, c *Call, n *Node, p propfile.Property) er
 		return Errorf(http.StatusBadRequest, "%s", perr.Msg)
 	}
 	return nil
+}
+
+// normalizeACL stores a checked ACL in robur's form (one DAV:privilege
+// element per grant or deny), which robur and DecodeACL read.
+func normalizeACL(p propfile.Property) propfile.Property {
+	aces, err := parseACEs(p.Value)
+	if err != nil {
+		return p
+	}
+	return propfile.Property{Name: PropACL, Value: propfile.EncodeACL(aces)}
 }
 
 // getCurrentUserPrivileges lists the user's privileges (RFC 3744 §5.4),

@@ -77,9 +77,12 @@ func (s *Server) applyUpdates(ctx context.Context, c *Call, n *Node, props *prop
 			fallthrough
 		default:
 			statuses[i] = http.StatusOK
-			if u.remove {
+			switch {
+			case u.remove:
 				work.Delete(u.prop.Name)
-			} else {
+			case def != nil && def.Normalize != nil:
+				work.Set(def.Normalize(u.prop))
+			default:
 				work.Set(u.prop)
 			}
 		}

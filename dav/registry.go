@@ -37,6 +37,9 @@ type Property struct {
 	// Check validates a PROPPATCH set of the property before it is
 	// stored (an *Error refuses it). Nil accepts any value.
 	Check func(ctx context.Context, c *Call, n *Node, p propfile.Property) error
+	// Normalize, when set, rewrites a checked value into the form stored
+	// (for example an RFC 3744 ACL into robur's).
+	Normalize func(p propfile.Property) propfile.Property
 }
 
 // Report answers one REPORT type, named by the root element of its body.

@@ -74,9 +74,20 @@ func (r *resource) IsAuthorized(ctx context.Context, rq *webmachine.Request) (st
 		return "", fmt.Errorf("dav: authenticating: %w", err)
 	}
 	if who == nil {
+		if rq.HTTP.Header.Get("Authorization") == "" {
+			// Anonymous access where an ACL grants DAV:unauthenticated.
+			if ok, err := r.permitted(ctx); err != nil || ok {
+				return "", err
+			}
+		}
 		return challenge, nil
 	}
 	r.c.User, rq.Auth = who, who
+	// Authentication may have written (trust on first use, a password
+	// hash upgrade): read the state after it.
+	if head := r.s.Store.Head(); head.Commit() != r.c.Snapshot.Commit() && !r.looked {
+		r.c.Snapshot, r.c.SnapshotTime = head, head.Time()
+	}
 	return "", nil
 }
 
@@ -126,6 +137,13 @@ func (r *resource) requiredPrivileges(n *Node) []check {
 // read a collection gets 404 for a missing member and one who may not
 // gets 403 (robur answers 403 to both, S2).
 func (r *resource) Forbidden(ctx context.Context, _ *webmachine.Request) (bool, error) {
+	ok, err := r.permitted(ctx)
+	return !ok, err
+}
+
+// permitted reports whether the request's user (nil: anonymous) holds
+// every privilege the method needs.
+func (r *resource) permitted(ctx context.Context) (bool, error) {
 	n, err := r.target()
 	if err != nil {
 		return false, err
@@ -136,10 +154,10 @@ func (r *resource) Forbidden(ctx context.Context, _ *webmachine.Request) (bool, 
 			return false, fmt.Errorf("dav: access check: %w", err)
 		}
 		if !ok {
-			return true, nil
+			return false, nil
 		}
 	}
-	return false, nil
+	return true, nil
 }
 
 // ValidEntityLength refuses bodies over the limit before reading them.

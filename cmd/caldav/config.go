@@ -35,7 +35,13 @@ type config struct {
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
 	c := &config{}
 	fs := flag.NewFlagSet("caldav", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // errors are reported in one line by main
+	fs.Usage = func() {} // the flag package calls it on every error
+	usage := func() {
+		fmt.Fprintf(stderr, "usage: caldav --data DIR --admin-password P --http [ADDR:]PORT [flags]\n\nflags (each also as CALDAV_NAME in the environment):\n")
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+	}
 	var traceMode, adminPasswordFile string
 	fs.StringVar(&c.dataDir, "data", "./caldav-data", "data directory: a bare git repository, created when missing")
 	fs.StringVar(&c.adminPassword, "admin-password", "", "password of user root, required on first start")
@@ -55,6 +61,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, err
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage()
+		}
 		return nil, err
 	}
 	if fs.NArg() > 0 {
