@@ -36,7 +36,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	c := &config{}
 	fs := flag.NewFlagSet("caldav", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported in one line by main
-	fs.Usage = func() {} // the flag package calls it on every error
+	fs.Usage = func() {}     // the flag package calls it on every error
 	usage := func() {
 		fmt.Fprintf(stderr, "usage: caldav --data DIR --admin-password P --http [ADDR:]PORT [flags]\n\nflags (each also as CALDAV_NAME in the environment):\n")
 		fs.SetOutput(stderr)
