@@ -190,3 +190,16 @@ func TestACLValidation(t *testing.T) {
 	// bob may read but not write the ACL.
 	e.want(403, "bob", "ACL", "/calendars/alice/", `<D:acl xmlns:D="DAV:">`+aceXML("/principals/bob/", "all")+`</D:acl>`)
 }
+
+// A DAV:property principal grants to whoever the named property of the
+// resource holds an href of (RFC 3744 §5.5.1); robur cannot evaluate it.
+func TestPropertyPrincipal(t *testing.T) {
+	e := withAliceCalendar(t)
+	e.want(207, "alice", "PROPPATCH", "/calendars/alice/", aclBody(aceXML("/principals/alice/", "all"),
+		`<D:ace><D:principal><D:property><X:delegate xmlns:X="urn:x"/></D:property></D:principal><D:grant><D:privilege><D:read/></D:privilege></D:grant></D:ace>`))
+	e.want(403, "bob", "GET", "/calendars/alice/e.ics", "")
+	e.want(207, "alice", "PROPPATCH", "/calendars/alice/",
+		`<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><X:delegate xmlns:X="urn:x"><D:href>/principals/bob/</D:href></X:delegate></D:prop></D:set></D:propertyupdate>`)
+	e.want(200, "bob", "GET", "/calendars/alice/e.ics", "")
+	e.want(403, "bob", "PUT", "/calendars/alice/e.ics", event, "Content-Type", "text/calendar")
+}
