@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
 )
 
 const crashEnv = "GITSTORE_CRASH_CHILD_DIR"
@@ -117,18 +119,23 @@ func TestCrashKill9(t *testing.T) {
 // every file written since the last checkpoint without its own fsync (the
 // loose objects named in the journals and the ref file) is emptied.
 func simulatePowerLoss(t *testing.T, dir string) {
-	d := &diskBackend{dir: dir}
+	d := &diskBackend{dir: dir, rd: newStorer(dir), pend: map[plumbing.Hash]rawObject{}}
+	defer d.rd.Close()
+	objs := map[plumbing.Hash]rawObject{}
+	var ref plumbing.Hash
 	n := 0
 	for _, name := range []string{journalOldName, journalName} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			continue
 		}
-		objs, _, _ := parseJournal(b)
-		for h := range objs {
-			if os.Truncate(d.objPath(h), 0) == nil {
-				n++
-			}
+		if _, err := replayJournal(b, objs, d.get, &ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for h := range objs {
+		if os.Truncate(d.objPath(h), 0) == nil {
+			n++
 		}
 	}
 	if n == 0 {

@@ -32,6 +32,16 @@ type diskBackend struct {
 
 	j *journal
 
+	// Journalled state not yet in loose files and the ref file.
+	pendMu  sync.Mutex
+	pend    map[plumbing.Hash]rawObject
+	pendRef plumbing.Hash
+	pendLog []string
+	matMu   sync.Mutex // one materializer at a time
+	matKick chan struct{}
+	matStop chan struct{}
+	matDone chan struct{}
+
 	mu sync.Mutex
 	rd *filesystem.Storage
 }
@@ -67,12 +77,14 @@ func openDisk(dir, branch string, log *slog.Logger) (*diskBackend, error) {
 		lf.Close()
 		return nil, fmt.Errorf("gitstore: %s is in use by another process: %w", dir, err)
 	}
-	d := &diskBackend{dir: dir, ref: plumbing.NewBranchReferenceName(branch), log: log, lock: lf, rd: newStorer(dir)}
+	d := &diskBackend{dir: dir, ref: plumbing.NewBranchReferenceName(branch), log: log, lock: lf, rd: newStorer(dir),
+		pend: map[plumbing.Hash]rawObject{}, matKick: make(chan struct{}, 1), matStop: make(chan struct{}), matDone: make(chan struct{})}
 	d.cleanStale()
 	if d.j, err = openJournal(d); err != nil {
 		lf.Close()
 		return nil, asStorage("gitstore: replay journal", err)
 	}
+	go d.materializeLoop()
 	return d, nil
 }
 
@@ -115,6 +127,12 @@ func (d *diskBackend) objPath(h plumbing.Hash) string {
 }
 
 func (d *diskBackend) get(h plumbing.Hash) (rawObject, error) {
+	d.pendMu.Lock()
+	o, ok := d.pend[h]
+	d.pendMu.Unlock()
+	if ok {
+		return o, nil
+	}
 	b, err := os.ReadFile(d.objPath(h))
 	if err == nil {
 		o, err := decodeLoose(h, b)
@@ -138,45 +156,98 @@ func (d *diskBackend) get(h plumbing.Hash) (rawObject, error) {
 	if err != nil {
 		return rawObject{}, asStorage("gitstore: read packed", err)
 	}
-	o, err := readEncoded(eo)
-	return o, asStorage("gitstore: read packed", err)
+	po, err := readEncoded(eo)
+	return po, asStorage("gitstore: read packed", err)
 }
 
-// persist writes the loose objects and journals them together with the
-// new branch value; the journal's single fsync makes the group durable.
-// Only then is the ref file replaced (atomically, by rename). See journal.go.
+// persist journals objs together with the new branch value; the journal's
+// single fsync makes the group durable. The loose object files and the ref
+// file are written afterwards by the materializer, off the request path
+// (see journal.go); until then reads are served from memory.
 func (d *diskBackend) persist(objs []rawObject, old, new plumbing.Hash, reflog []string) error {
-	var rec []byte
-	var paths []string
-	seen := map[plumbing.Hash]bool{}
+	pend := make(map[plumbing.Hash]rawObject, len(objs))
+	uniq := objs[:0:0]
+	paths := make([]string, 0, len(objs))
+	for _, o := range objs {
+		if _, dup := pend[o.hash]; !dup {
+			pend[o.hash] = o
+			uniq = append(uniq, o)
+			paths = append(paths, d.objPath(o.hash))
+		}
+	}
+	rec, raw := journalRecords(uniq, new)
+	if err := d.j.commit(rec, raw, paths); err != nil {
+		return err
+	}
+	d.pendMu.Lock()
+	for h, o := range pend {
+		o.base, o.baseData = plumbing.ZeroHash, nil // the hint may pin a large tree
+		d.pend[h] = o
+	}
+	d.pendRef = new
+	d.pendLog = append(d.pendLog, reflog...)
+	d.pendMu.Unlock()
+	select {
+	case d.matKick <- struct{}{}:
+	default:
+	}
+	d.j.maybeRotate(d.materialize)
+	return nil
+}
+
+// materializeLoop writes journalled objects and the ref to their files.
+func (d *diskBackend) materializeLoop() {
+	defer close(d.matDone)
+	for {
+		select {
+		case <-d.matKick:
+		case <-d.matStop:
+			return
+		}
+		if err := d.materialize(); err != nil {
+			d.log.Error("gitstore: writing loose objects failed (the journal keeps them)", "err", err)
+		}
+	}
+}
+
+// materialize writes every pending object as a loose file (without fsync:
+// the journal covers them until the next checkpoint), then the ref file.
+func (d *diskBackend) materialize() error {
+	d.matMu.Lock()
+	defer d.matMu.Unlock()
+	d.pendMu.Lock()
+	objs := make([]rawObject, 0, len(d.pend))
+	for _, o := range d.pend {
+		objs = append(objs, o)
+	}
+	ref, logs := d.pendRef, d.pendLog
+	d.pendLog = nil
+	d.pendMu.Unlock()
 	var buf bytes.Buffer
 	for _, o := range objs {
-		if seen[o.hash] {
-			continue
-		}
-		seen[o.hash] = true
 		buf.Reset()
 		if err := encodeLoose(&buf, o); err != nil {
 			return err
 		}
-		final := d.objPath(o.hash)
 		// Always (re)write: an existing file may be a torn leftover.
-		if err := writeLooseFile(final, buf.Bytes()); err != nil {
+		if err := writeLooseFile(d.objPath(o.hash), buf.Bytes()); err != nil {
 			return err
 		}
-		rec = appendRecord(rec, 'O', o.hash[:], buf.Bytes())
-		paths = append(paths, final)
 	}
-	rec = appendRecord(rec, 'R', new[:])
-	if err := d.j.commit(rec, paths); err != nil {
-		return err
+	if !ref.IsZero() {
+		if err := d.writeRefFile(ref); err != nil {
+			return err
+		}
 	}
-	if err := d.writeRefFile(new); err != nil {
-		d.j.undo(len(rec))
-		return err
+	d.appendReflog(logs)
+	d.pendMu.Lock()
+	for _, o := range objs {
+		delete(d.pend, o.hash)
 	}
-	d.appendReflog(reflog)
-	d.j.maybeRotate()
+	if d.pendRef == ref {
+		d.pendRef = plumbing.ZeroHash
+	}
+	d.pendMu.Unlock()
 	return nil
 }
 
@@ -301,6 +372,9 @@ func (d *diskBackend) loadHead(valid func(plumbing.Hash) bool) (plumbing.Hash, e
 }
 
 func (d *diskBackend) transport(fn func(storage.Storer) error) error {
+	if err := d.materialize(); err != nil {
+		return asStorage("gitstore: write loose objects", err)
+	}
 	if err := fn(newStorer(d.dir)); err != nil {
 		return err
 	}
@@ -332,9 +406,17 @@ func (d *diskBackend) reload() error {
 }
 
 func (d *diskBackend) close() error {
-	d.j.close()
+	close(d.matStop)
+	<-d.matDone
+	err := d.materialize()
+	if err == nil {
+		// Checkpoint: a cleanly closed repository needs no replay.
+		err = d.j.close()
+	}
 	d.mu.Lock()
-	err := d.rd.Close()
+	if cerr := d.rd.Close(); err == nil {
+		err = cerr
+	}
 	d.mu.Unlock()
 	d.lock.Close()
 	return err

@@ -137,6 +137,9 @@ func TestMaintainPacksLooseObjects(t *testing.T) {
 		}
 	}
 	round(0)
+	if err := s.disk.materialize(); err != nil {
+		t.Fatal(err)
+	}
 	before, _ := s.disk.looseObjects()
 	if len(before) < 100 {
 		t.Fatalf("only %d loose objects", len(before))

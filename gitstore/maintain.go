@@ -79,6 +79,9 @@ func (s *Store) Maintain(ctx context.Context) error {
 	s.bgMu.Lock()
 	defer s.bgMu.Unlock()
 	start := time.Now()
+	if err := d.materialize(); err != nil {
+		return asStorage("gitstore: maintain", err)
+	}
 	loose, err := d.looseObjects()
 	if err != nil {
 		return asStorage("gitstore: maintain", err)

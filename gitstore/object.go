@@ -21,6 +21,10 @@ type rawObject struct {
 	typ  plumbing.ObjectType
 	data []byte
 	hash plumbing.Hash
+	// base and baseData optionally name a similar object (the previous
+	// version of a tree) so the journal can store a splice.
+	base     plumbing.Hash
+	baseData []byte
 }
 
 // newObject computes the id of content data of type typ.
@@ -42,17 +46,6 @@ func objectHeader(b []byte, typ plumbing.ObjectType, size int) []byte {
 	return append(b, 0)
 }
 
-// zlibLevelFor picks the compression level of a loose object. Large
-// objects (big directory trees) are stored uncompressed: compressing a
-// 430 KB tree costs ~6 ms at the fastest level, storing it ~0.7 ms, and
-// maintenance packs them with deltas soon after anyway.
-func zlibLevelFor(size int) int {
-	if size > 64<<10 {
-		return zlib.NoCompression
-	}
-	return zlib.BestSpeed
-}
-
 var zlibPool = sync.Pool{New: func() any {
 	w, _ := zlib.NewWriterLevel(io.Discard, zlib.BestSpeed)
 	return w
@@ -61,17 +54,11 @@ var zlibPool = sync.Pool{New: func() any {
 // encodeLoose writes o in loose-object format (zlib of header+content) to w.
 func encodeLoose(w io.Writer, o rawObject) error {
 	var hdr [32]byte
-	var zw *zlib.Writer
-	if lvl := zlibLevelFor(len(o.data)); lvl == zlib.BestSpeed {
-		zw = zlibPool.Get().(*zlib.Writer)
-		zw.Reset(w)
-		defer zlibPool.Put(zw)
-	} else {
-		var err error
-		if zw, err = zlib.NewWriterLevel(w, lvl); err != nil {
-			return err
-		}
-	}
+	// Loose objects are written off the request path (the journal made
+	// them durable), so real compression is affordable.
+	zw := zlibPool.Get().(*zlib.Writer)
+	zw.Reset(w)
+	defer zlibPool.Put(zw)
 	if _, err := zw.Write(objectHeader(hdr[:0], o.typ, len(o.data))); err != nil {
 		return err
 	}

@@ -140,7 +140,7 @@ func open(ctx context.Context, b backend, d *diskBackend, o Options) (*Store, er
 		b:        b,
 		disk:     d,
 		log:      o.Logger,
-		trees:    newGenCache(4<<20, func(t *tree) int { return len(t.entries) + 1 }),
+		trees:    newGenCache(64<<20, func(t *tree) int { return len(t.raw) + 48*len(t.entries) + 64 }),
 		comms:    newGenCache(1<<16, func(*commitObj) int { return 1 }),
 		sizes:    newGenCache(1<<20, func(int64) int { return 1 }),
 		writeSem: make(chan struct{}, 1),

@@ -28,6 +28,7 @@ func (e treeEntry) isDir() bool { return e.mode == filemode.Dir }
 type tree struct {
 	hash    plumbing.Hash
 	entries []treeEntry // git order
+	raw     []byte      // encoded form, the splice base of the next version
 
 	sortOnce sync.Once
 	byName   []int // entries indexes sorted by plain name, built lazily
@@ -105,7 +106,7 @@ func (t *tree) sortedByName() []int {
 
 // decodeTree parses a tree object's content.
 func decodeTree(h plumbing.Hash, data []byte) (*tree, error) {
-	t := &tree{hash: h}
+	t := &tree{hash: h, raw: data}
 	for len(data) > 0 {
 		sp := bytes.IndexByte(data, ' ')
 		if sp < 0 {

@@ -268,12 +268,13 @@ func (t *Txn) build(m *mdir) (h plumbing.Hash, empty bool, err error) {
 		return m.base, m.base.IsZero() || m.base == emptyTree, nil
 	}
 	var old []treeEntry
+	var oldRaw []byte
 	if !m.base.IsZero() {
 		tr, err := t.s.tree(m.base)
 		if err != nil {
 			return plumbing.ZeroHash, false, err
 		}
-		old = tr.entries
+		old, oldRaw = tr.entries, tr.raw
 	}
 	// The new entries of the changed names.
 	var add []treeEntry
@@ -320,8 +321,11 @@ func (t *Txn) build(m *mdir) (h plumbing.Hash, empty bool, err error) {
 	}
 	o := encodeTree(es)
 	if o.hash != m.base {
+		if m.base != emptyTree {
+			o.base, o.baseData = m.base, oldRaw
+		}
 		t.objs[o.hash] = o
-		t.s.trees.add(o.hash, &tree{hash: o.hash, entries: es})
+		t.s.trees.add(o.hash, &tree{hash: o.hash, entries: es, raw: o.data})
 	}
 	return o.hash, false, nil
 }
