@@ -1,7 +1,6 @@
 package gitstore
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
@@ -33,14 +33,15 @@ type diskBackend struct {
 	j *journal
 
 	// Journalled state not yet in loose files and the ref file.
-	pendMu  sync.Mutex
-	pend    map[plumbing.Hash]rawObject
-	pendRef plumbing.Hash
-	pendLog []string
-	matMu   sync.Mutex // one materializer at a time
-	matKick chan struct{}
-	matStop chan struct{}
-	matDone chan struct{}
+	pendMu    sync.Mutex
+	pend      map[plumbing.Hash]rawObject
+	pendRef   plumbing.Hash
+	pendLog   []string
+	pendBytes int64
+	matMu     sync.Mutex // one materializer at a time
+	matKick   chan struct{}
+	matStop   chan struct{}
+	matDone   chan struct{}
 
 	mu sync.Mutex
 	rd *filesystem.Storage
@@ -161,57 +162,66 @@ func (d *diskBackend) get(h plumbing.Hash) (rawObject, error) {
 }
 
 // persist journals objs together with the new branch value; the journal's
-// single fsync makes the group durable. The loose object files and the ref
-// file are written afterwards by the materializer, off the request path
-// (see journal.go); until then reads are served from memory.
+// single fsync makes the group durable. The objects are written to a pack
+// and the ref file updated afterwards by the materializer, off the request
+// path (see journal.go and pack.go); until then reads are served from memory.
 func (d *diskBackend) persist(objs []rawObject, old, new plumbing.Hash, reflog []string) error {
 	pend := make(map[plumbing.Hash]rawObject, len(objs))
 	uniq := objs[:0:0]
-	paths := make([]string, 0, len(objs))
 	for _, o := range objs {
 		if _, dup := pend[o.hash]; !dup {
 			pend[o.hash] = o
 			uniq = append(uniq, o)
-			paths = append(paths, d.objPath(o.hash))
 		}
 	}
 	rec, raw := journalRecords(uniq, new)
-	if err := d.j.commit(rec, raw, paths); err != nil {
+	if err := d.j.commit(rec, raw); err != nil {
 		return err
 	}
 	d.pendMu.Lock()
 	for h, o := range pend {
-		o.base, o.baseData = plumbing.ZeroHash, nil // the hint may pin a large tree
-		d.pend[h] = o
+		if _, dup := d.pend[h]; !dup {
+			o.baseData = nil // keep the base id only: it may pin a large tree
+			d.pend[h] = o
+			d.pendBytes += int64(len(o.data))
+		}
 	}
 	d.pendRef = new
 	d.pendLog = append(d.pendLog, reflog...)
+	full := d.pendBytes > 16<<20 || len(d.pend) > 8192
 	d.pendMu.Unlock()
-	select {
-	case d.matKick <- struct{}{}:
-	default:
+	if full {
+		select {
+		case d.matKick <- struct{}{}:
+		default:
+		}
 	}
 	d.j.maybeRotate(d.materialize)
 	return nil
 }
 
-// materializeLoop writes journalled objects and the ref to their files.
+// materializeLoop packs journalled objects once enough accumulated, or a
+// second after the last commit.
 func (d *diskBackend) materializeLoop() {
 	defer close(d.matDone)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		select {
 		case <-d.matKick:
+		case <-tick.C:
 		case <-d.matStop:
 			return
 		}
 		if err := d.materialize(); err != nil {
-			d.log.Error("gitstore: writing loose objects failed (the journal keeps them)", "err", err)
+			d.log.Error("gitstore: writing a pack failed (the journal keeps the objects)", "err", err)
 		}
 	}
 }
 
-// materialize writes every pending object as a loose file (without fsync:
-// the journal covers them until the next checkpoint), then the ref file.
+// materialize writes every pending object into a new pack (synced), then
+// points the ref file at the newest journalled commit (not synced: the
+// journal covers it until the next checkpoint).
 func (d *diskBackend) materialize() error {
 	d.matMu.Lock()
 	defer d.matMu.Unlock()
@@ -221,16 +231,15 @@ func (d *diskBackend) materialize() error {
 		objs = append(objs, o)
 	}
 	ref, logs := d.pendRef, d.pendLog
-	d.pendLog = nil
 	d.pendMu.Unlock()
-	var buf bytes.Buffer
-	for _, o := range objs {
-		buf.Reset()
-		if err := encodeLoose(&buf, o); err != nil {
+	if len(objs) == 0 && ref.IsZero() {
+		return nil
+	}
+	if len(objs) > 0 {
+		if err := d.writePack(objs); err != nil {
 			return err
 		}
-		// Always (re)write: an existing file may be a torn leftover.
-		if err := writeLooseFile(d.objPath(o.hash), buf.Bytes()); err != nil {
+		if err := d.reload(); err != nil {
 			return err
 		}
 	}
@@ -243,39 +252,14 @@ func (d *diskBackend) materialize() error {
 	d.pendMu.Lock()
 	for _, o := range objs {
 		delete(d.pend, o.hash)
+		d.pendBytes -= int64(len(o.data))
 	}
 	if d.pendRef == ref {
 		d.pendRef = plumbing.ZeroHash
 	}
+	d.pendLog = d.pendLog[len(logs):]
 	d.pendMu.Unlock()
 	return nil
-}
-
-// writeLooseFile writes an object file by temporary file and rename
-// (not synced: the journal covers it).
-func writeLooseFile(final string, data []byte) error {
-	sub := filepath.Dir(final)
-	f, err := os.CreateTemp(sub, "tmp_obj_")
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.Mkdir(sub, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-			return err
-		}
-		f, err = os.CreateTemp(sub, "tmp_obj_")
-	}
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), final)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
 }
 
 func (d *diskBackend) refPath() string {

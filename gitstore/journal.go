@@ -53,8 +53,6 @@ type journal struct {
 	f    *os.File
 	size int64
 	raw  int64 // bytes of objects journalled since the last rotation
-	// paths written since the last rotation: synced by the checkpoint.
-	paths map[string]bool
 
 	ckpt sync.WaitGroup // a running checkpoint
 	busy bool           // a checkpoint owns journal.old
@@ -163,6 +161,7 @@ func replayJournal(b []byte, objs map[plumbing.Hash]rawObject, get func(plumbing
 			data := make([]byte, 0, pre+len(p)-29+suf)
 			data = append(append(append(data, base.data[:pre]...), p[29:]...), base.data[len(base.data)-suf:]...)
 			o = newObject(plumbing.ObjectType(p[20]), data)
+			o.base = bh
 		case 'R':
 			*ref = h
 			good += 9 + n
@@ -181,7 +180,7 @@ func replayJournal(b []byte, objs map[plumbing.Hash]rawObject, get func(plumbing
 // openJournal replays leftover journals, writes and syncs what they
 // describe, and starts an empty journal.
 func openJournal(d *diskBackend) (*journal, error) {
-	j := &journal{d: d, paths: map[string]bool{}}
+	j := &journal{d: d}
 	var ref plumbing.Hash
 	objs := map[plumbing.Hash]rawObject{}
 	for _, name := range []string{journalOldName, journalName} {
@@ -200,27 +199,14 @@ func openJournal(d *diskBackend) (*journal, error) {
 			d.log.Warn("gitstore: dropping torn journal tail", "file", name, "bytes", len(b)-good)
 		}
 	}
-	var paths []string
-	var buf bytes.Buffer
-	for h, o := range objs {
-		buf.Reset()
-		if err := encodeLoose(&buf, o); err != nil {
+	if len(objs) > 0 || !ref.IsZero() {
+		d.pend, d.pendRef = objs, ref
+		if err := d.materialize(); err != nil {
 			return nil, err
 		}
-		p := d.objPath(h)
-		if err := writeLooseFile(p, buf.Bytes()); err != nil {
+		if err := syncAll([]string{d.refPath()}); err != nil {
 			return nil, err
 		}
-		paths = append(paths, p)
-	}
-	if !ref.IsZero() {
-		if err := d.writeRefFile(ref); err != nil {
-			return nil, err
-		}
-		paths = append(paths, d.refPath())
-	}
-	if err := syncAll(paths); err != nil {
-		return nil, err
 	}
 	os.Remove(filepath.Join(d.dir, journalOldName))
 	f, err := os.OpenFile(filepath.Join(d.dir, journalName), os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o644)
@@ -263,7 +249,7 @@ func syncAll(paths []string) error {
 
 // commit appends a commit group's records and syncs the journal. On error
 // the journal is cut back so the group is not replayed.
-func (j *journal) commit(rec []byte, raw int64, paths []string) error {
+func (j *journal) commit(rec []byte, raw int64) error {
 	_, err := j.f.WriteAt(rec, j.size)
 	if err == nil {
 		fsyncs.Add(1)
@@ -275,9 +261,6 @@ func (j *journal) commit(rec []byte, raw int64, paths []string) error {
 	}
 	j.size += int64(len(rec))
 	j.raw += raw
-	for _, p := range paths {
-		j.paths[p] = true
-	}
 	return nil
 }
 
@@ -319,19 +302,13 @@ func (j *journal) maybeRotate(materialize func() error) {
 	}
 	old := j.f
 	j.f, j.size, j.raw, j.busy = f, 0, 0, true
-	paths := make([]string, 0, len(j.paths)+1)
-	for p := range j.paths {
-		paths = append(paths, p)
-	}
-	paths = append(paths, j.d.refPath())
-	j.paths = map[string]bool{}
 	j.ckpt.Add(1)
 	go func() {
 		defer j.ckpt.Done()
 		old.Close()
 		err := materialize()
 		if err == nil {
-			err = syncAll(paths)
+			err = syncAll([]string{j.d.refPath()})
 		}
 		if err == nil {
 			err = os.Remove(filepath.Join(dir, journalOldName))
@@ -352,11 +329,7 @@ func (j *journal) maybeRotate(materialize func() error) {
 // no replay (and is complete for the git command line).
 func (j *journal) close() error {
 	j.ckpt.Wait()
-	paths := []string{j.d.refPath()}
-	for p := range j.paths {
-		paths = append(paths, p)
-	}
-	err := syncAll(paths)
+	err := syncAll([]string{j.d.refPath()})
 	if err == nil && !j.busy {
 		if err = j.f.Truncate(0); err == nil {
 			err = j.f.Sync()

@@ -1,6 +1,7 @@
 package gitstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -8,13 +9,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 )
 
 // maintainer counts loose objects written and runs Maintain in the
@@ -67,10 +68,16 @@ func (m *maintainer) run(ctx context.Context) {
 	}
 }
 
-// Maintain packs loose objects into a new pack (with deltas) and deletes
-// them; when there are more than Options.MaxPacks packs it merges all packs
-// into one. Nothing is pruned: every object stays. Readers and writers are
-// not blocked; pushes and fetches wait. A memory store has nothing to do.
+// mergeBudget bounds the content bytes one maintenance run holds in memory.
+const mergeBudget = 256 << 20
+
+// Maintain keeps the repository small and fast: it writes journalled
+// objects out, then, when there are loose objects (written by other git
+// tools) or more than Options.MaxPacks packs, merges them (smallest packs
+// first, up to a memory budget) into one pack in which each tree and file
+// is a delta against its version in the parent commit. Nothing is pruned.
+// Readers and writers are not blocked; pushes and fetches wait. A memory
+// store has nothing to do.
 func (s *Store) Maintain(ctx context.Context) error {
 	d := s.disk
 	if d == nil {
@@ -90,70 +97,128 @@ func (s *Store) Maintain(ctx context.Context) error {
 	if err != nil {
 		return asStorage("gitstore: maintain", err)
 	}
-	merge := len(packs) >= s.o.MaxPacks
-	if len(loose) == 0 && !merge {
+	if len(loose) == 0 && len(packs) <= s.o.MaxPacks {
 		return nil
-	}
-	set := map[plumbing.Hash]bool{}
-	for _, h := range loose {
-		set[h] = true
-	}
-	if merge {
-		for _, p := range packs {
-			if err := d.packHashes(p, set); err != nil {
-				return asStorage("gitstore: maintain", err)
-			}
-		}
-	}
-	hashes := make([]plumbing.Hash, 0, len(set))
-	for h := range set {
-		hashes = append(hashes, h)
-	}
-	if err := ctx.Err(); err != nil {
-		return err
 	}
 	if err := s.failHook(); err != nil {
 		return err
 	}
-	st := newStorer(d.dir)
-	defer st.Close()
-	w, err := st.PackfileWriter()
-	if err != nil {
-		return asStorage("gitstore: maintain", err)
+	// Read loose objects, then whole packs, smallest first, within budget.
+	slices.SortFunc(packs, func(a, b packInfo) int { return cmp.Compare(a.size, b.size) })
+	objs := map[plumbing.Hash]rawObject{}
+	var raw int64
+	read := func(h plumbing.Hash) error {
+		if _, ok := objs[h]; ok {
+			return nil
+		}
+		o, err := d.get(h)
+		if err != nil {
+			return err
+		}
+		objs[h] = rawObject{typ: o.typ, data: o.data, hash: h}
+		raw += int64(len(o.data))
+		return nil
 	}
-	newPack, err := packfile.NewEncoder(w, st, false).Encode(hashes, 10)
-	if cerr := w.Close(); err == nil {
-		err = cerr
+	for _, h := range loose {
+		if err := read(h); err != nil {
+			return asStorage("gitstore: maintain", err)
+		}
 	}
-	if err != nil {
+	var merged []packInfo
+	if len(packs) > s.o.MaxPacks {
+		for _, p := range packs {
+			if raw > mergeBudget && len(merged) >= 2 {
+				break
+			}
+			hs, err := d.packHashes(p.id)
+			if err != nil {
+				return asStorage("gitstore: maintain", err)
+			}
+			for _, h := range hs {
+				if err := read(h); err != nil {
+					return asStorage("gitstore: maintain", err)
+				}
+			}
+			merged = append(merged, p)
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	s.deltaHints(objs)
+	list := make([]rawObject, 0, len(objs))
+	for _, o := range objs {
+		list = append(list, o)
+	}
+	if err := d.writePack(list); err != nil {
 		return asStorage("gitstore: maintain: write pack", err)
-	}
-	if err := d.syncPacks(); err != nil {
-		return err
 	}
 	if err := d.reload(); err != nil {
 		return asStorage("gitstore: maintain", err)
 	}
-	// Only now that the pack is durable and visible are the originals removed.
+	// Only now that the new pack is durable and visible are the originals removed.
 	for _, h := range loose {
 		if err := os.Remove(d.objPath(h)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return asStorage("gitstore: maintain", err)
 		}
 	}
-	if merge {
-		for _, p := range packs {
-			if p == newPack {
-				continue
-			}
-			base := filepath.Join(d.dir, "objects", "pack", "pack-"+p.String())
-			for _, ext := range []string{".pack", ".idx", ".rev", ".keep"} {
-				os.Remove(base + ext)
-			}
+	for _, p := range merged {
+		base := filepath.Join(d.dir, "objects", "pack", "pack-"+p.id.String())
+		for _, ext := range []string{".pack", ".idx", ".rev", ".keep"} {
+			os.Remove(base + ext)
 		}
 	}
 	syncPath(filepath.Join(d.dir, "objects", "pack"))
-	s.log.Info("gitstore: maintenance done", "loose", len(loose), "merged_packs", merge, "objects", len(hashes), "took", time.Since(start))
+	s.log.Info("gitstore: maintenance done", "loose", len(loose), "merged_packs", len(merged),
+		"objects", len(list), "bytes", raw, "took", time.Since(start))
 	return nil
+}
+
+// deltaHints sets each object's base to its previous version: for every
+// commit in objs, the trees and files that differ from its first parent's.
+func (s *Store) deltaHints(objs map[plumbing.Hash]rawObject) {
+	seen := map[plumbing.Hash]bool{}
+	var pair func(newer, older plumbing.Hash)
+	pair = func(newer, older plumbing.Hash) {
+		if newer == older || seen[newer] {
+			return
+		}
+		seen[newer] = true
+		if o, ok := objs[newer]; ok && o.base.IsZero() {
+			o.base = older
+			objs[newer] = o
+		}
+		tn, err1 := s.tree(newer)
+		to, err2 := s.tree(older)
+		if err1 != nil || err2 != nil {
+			return
+		}
+		for _, e := range tn.entries {
+			f, ok := to.lookup(e.name)
+			switch {
+			case !ok || f.hash == e.hash || f.isDir() != e.isDir():
+			case e.isDir():
+				pair(e.hash, f.hash)
+			default:
+				if o, ok := objs[e.hash]; ok && o.base.IsZero() {
+					o.base = f.hash
+					objs[e.hash] = o
+				}
+			}
+		}
+	}
+	for _, o := range objs {
+		if o.typ != plumbing.CommitObject {
+			continue
+		}
+		c, err := decodeCommit(o.hash, o.data)
+		if err != nil || len(c.parents) == 0 {
+			continue
+		}
+		if p, err := s.commit(c.parents[0]); err == nil {
+			pair(c.tree, p.tree)
+		}
+	}
 }
 
 // looseObjects lists the ids of all loose objects.
@@ -184,49 +249,62 @@ func (d *diskBackend) looseObjects() ([]plumbing.Hash, error) {
 	return out, nil
 }
 
-// packs lists the pack ids.
-func (d *diskBackend) packs() ([]plumbing.Hash, error) {
-	ents, err := os.ReadDir(filepath.Join(d.dir, "objects", "pack"))
+// packInfo is a pack id and its file size.
+type packInfo struct {
+	id   plumbing.Hash
+	size int64
+}
+
+// packs lists the packs.
+func (d *diskBackend) packs() ([]packInfo, error) {
+	dir := filepath.Join(d.dir, "objects", "pack")
+	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	var out []plumbing.Hash
+	var out []packInfo
 	for _, e := range ents {
 		n, ok := strings.CutPrefix(e.Name(), "pack-")
 		if n, ok2 := strings.CutSuffix(n, ".idx"); ok && ok2 {
 			if h, ok := parseHex(n); ok {
-				out = append(out, h)
+				fi, err := os.Stat(filepath.Join(dir, "pack-"+n+".pack"))
+				if err != nil {
+					continue
+				}
+				out = append(out, packInfo{h, fi.Size()})
 			}
 		}
 	}
 	return out, nil
 }
 
-// packHashes adds the ids in pack p's index to set.
-func (d *diskBackend) packHashes(p plumbing.Hash, set map[plumbing.Hash]bool) error {
+// packHashes lists the ids in pack p in pack order (bases first, which
+// keeps go-git's delta cache effective when reading them in this order).
+func (d *diskBackend) packHashes(p plumbing.Hash) ([]plumbing.Hash, error) {
 	f, err := os.Open(filepath.Join(d.dir, "objects", "pack", "pack-"+p.String()+".idx"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
 	idx := idxfile.NewMemoryIndex()
 	if err := idxfile.NewDecoder(f).Decode(idx); err != nil {
-		return fmt.Errorf("pack %s: %w", p, err)
+		return nil, fmt.Errorf("pack %s: %w", p, err)
 	}
-	it, err := idx.Entries()
+	it, err := idx.EntriesByOffset()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer it.Close()
+	var out []plumbing.Hash
 	for {
 		e, err := it.Next()
 		if err != nil {
 			break
 		}
-		set[e.Hash] = true
+		out = append(out, e.Hash)
 	}
-	return nil
+	return out, nil
 }

@@ -1,0 +1,239 @@
+package gitstore
+
+import (
+	"bytes"
+	"compress/zlib"
+	"crypto/sha1"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// Journalled objects are written to disk as packs (never as loose files):
+// every rewritten tree is stored as a git delta against its newer version
+// (the newest one in full, as git does), so a pack of N one-file commits
+// into a 10,000-entry directory holds one 430 KB tree and N-1 deltas of
+// a few dozen bytes.
+
+// maxDeltaDepth bounds delta chains so that reading an old tree stays cheap.
+const maxDeltaDepth = 50
+
+// packEntry is one object as laid out in a pack.
+type packEntry struct {
+	o      rawObject
+	delta  []byte // git delta against base, or nil for a full object
+	base   int    // index of the base entry when delta != nil
+	offset int64
+	crc    uint32
+}
+
+// orderForPack orders objects so that each tree comes after its newer
+// version and is a delta against it.
+func orderForPack(objs []rawObject) []packEntry {
+	byHash := make(map[plumbing.Hash]int, len(objs))
+	for i, o := range objs {
+		byHash[o.hash] = i
+	}
+	// succ[i] = the object whose splice base is objs[i] (its newer version).
+	succ := map[int]int{}
+	for i, o := range objs {
+		if b, ok := byHash[o.base]; ok && !o.base.IsZero() && b != i {
+			if _, taken := succ[b]; !taken {
+				succ[b] = i
+			}
+		}
+	}
+	out := make([]packEntry, 0, len(objs))
+	placed := make([]int, len(objs)) // position in out + 1
+	for i := range objs {
+		if _, hasNewer := succ[i]; hasNewer || placed[i] != 0 {
+			continue
+		}
+		// objs[i] is the newest of its chain: walk to older versions.
+		depth := 0
+		cur := i
+		for {
+			e := packEntry{o: objs[cur], base: -1}
+			if newer, ok := succ[cur]; ok && depth < maxDeltaDepth {
+				if d := gitDelta(objs[newer].data, objs[cur].data); d != nil {
+					e.delta, e.base = d, placed[newer]-1
+				}
+			}
+			if e.delta == nil {
+				depth = 0
+			} else {
+				depth++
+			}
+			out = append(out, e)
+			placed[cur] = len(out)
+			prev, ok := byHash[objs[cur].base]
+			if !ok || objs[cur].base.IsZero() || placed[prev] != 0 || succ[prev] != cur {
+				break
+			}
+			cur = prev
+		}
+	}
+	// Objects left over (a cycle cannot happen with content hashes, but be safe).
+	for i := range objs {
+		if placed[i] == 0 {
+			out = append(out, packEntry{o: objs[i], base: -1})
+			placed[i] = len(out)
+		}
+	}
+	return out
+}
+
+// gitDelta encodes target as a git delta of source when they share a
+// large prefix and suffix; nil when that would not pay.
+func gitDelta(source, target []byte) []byte {
+	pre, suf, ok := splice(source, target)
+	if !ok {
+		return nil
+	}
+	d := binary.AppendUvarint(nil, uint64(len(source)))
+	d = binary.AppendUvarint(d, uint64(len(target)))
+	d = appendCopy(d, 0, pre)
+	for mid := target[pre : len(target)-suf]; len(mid) > 0; {
+		n := min(len(mid), 127)
+		d = append(d, byte(n))
+		d = append(d, mid[:n]...)
+		mid = mid[n:]
+	}
+	return appendCopy(d, len(source)-suf, suf)
+}
+
+// appendCopy appends git delta copy instructions for source[off:off+n].
+func appendCopy(d []byte, off, n int) []byte {
+	for n > 0 {
+		size := min(n, 0xffffff)
+		op := byte(0x80)
+		var args []byte
+		for i := range 4 {
+			if b := byte(off >> (8 * i)); b != 0 {
+				op |= 1 << i
+				args = append(args, b)
+			}
+		}
+		for i := range 3 {
+			if b := byte(size >> (8 * i)); b != 0 {
+				op |= 1 << (4 + i)
+				args = append(args, b)
+			}
+		}
+		d = append(append(d, op), args...)
+		off += size
+		n -= size
+	}
+	return d
+}
+
+// encodePack builds a pack and its version-2 index.
+func encodePack(entries []packEntry) (pack, idx []byte, id plumbing.Hash, err error) {
+	var buf bytes.Buffer
+	buf.WriteString("PACK")
+	binary.Write(&buf, binary.BigEndian, uint32(2))
+	binary.Write(&buf, binary.BigEndian, uint32(len(entries)))
+	zw := zlibPool.Get().(*zlib.Writer)
+	defer zlibPool.Put(zw)
+	for i := range entries {
+		e := &entries[i]
+		e.offset = int64(buf.Len())
+		typ, data := e.o.typ, e.o.data
+		if e.delta != nil {
+			typ, data = plumbing.OFSDeltaObject, e.delta
+		}
+		// type and size header
+		size := uint64(len(data))
+		b := byte(typ)<<4 | byte(size&0x0f)
+		size >>= 4
+		for size != 0 {
+			buf.WriteByte(b | 0x80)
+			b = byte(size & 0x7f)
+			size >>= 7
+		}
+		buf.WriteByte(b)
+		if e.delta != nil {
+			rel := uint64(e.offset - entries[e.base].offset)
+			var ofs [10]byte
+			p := len(ofs) - 1
+			ofs[p] = byte(rel & 0x7f)
+			for rel >>= 7; rel != 0; rel >>= 7 {
+				rel--
+				p--
+				ofs[p] = 0x80 | byte(rel&0x7f)
+			}
+			buf.Write(ofs[p:])
+		}
+		zw.Reset(&buf)
+		if _, err := zw.Write(data); err != nil {
+			return nil, nil, id, err
+		}
+		if err := zw.Close(); err != nil {
+			return nil, nil, id, err
+		}
+		e.crc = crc32.ChecksumIEEE(buf.Bytes()[e.offset:])
+	}
+	if buf.Len() >= 1<<31 {
+		return nil, nil, id, fmt.Errorf("pack too large (%d bytes)", buf.Len())
+	}
+	sum := sha1.Sum(buf.Bytes())
+	buf.Write(sum[:])
+	copy(id[:], sum[:])
+
+	sorted := slices.Clone(entries)
+	slices.SortFunc(sorted, func(a, b packEntry) int { return bytes.Compare(a.o.hash[:], b.o.hash[:]) })
+	var ix bytes.Buffer
+	ix.Write([]byte{0xff, 't', 'O', 'c', 0, 0, 0, 2})
+	var fan [256]uint32
+	for _, e := range sorted {
+		fan[e.o.hash[0]]++
+	}
+	var total uint32
+	for i := range fan {
+		total += fan[i]
+		binary.Write(&ix, binary.BigEndian, total)
+	}
+	for _, e := range sorted {
+		ix.Write(e.o.hash[:])
+	}
+	for _, e := range sorted {
+		binary.Write(&ix, binary.BigEndian, e.crc)
+	}
+	for _, e := range sorted {
+		binary.Write(&ix, binary.BigEndian, uint32(e.offset))
+	}
+	ix.Write(sum[:])
+	isum := sha1.Sum(ix.Bytes())
+	ix.Write(isum[:])
+	return buf.Bytes(), ix.Bytes(), id, nil
+}
+
+// writePack durably writes objs as a new pack (pack, then index).
+func (d *diskBackend) writePack(objs []rawObject) error {
+	pack, idx, id, err := encodePack(orderForPack(objs))
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(d.dir, "objects", "pack")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	base := filepath.Join(dir, "pack-"+id.String())
+	for _, f := range []struct {
+		ext  string
+		data []byte
+	}{{".pack", pack}, {".idx", idx}} {
+		if err := writeFileSync(base+f.ext+".tmp", f.data); err != nil {
+			return err
+		}
+		if err := os.Rename(base+f.ext+".tmp", base+f.ext); err != nil {
+			return err
+		}
+	}
+	return syncPath(dir)
+}
