@@ -22,13 +22,19 @@ func WellKnown(r *http.Request, _ map[string]string) webmachine.Resource {
 }
 
 // requestBase is scheme://host of the request: https when it came over
-// TLS or through a proxy that says so.
+// TLS or through a proxy that says so (X-Forwarded-Proto), and the host
+// the server was configured with (X-Forwarded-Host) or the request's.
+// The server binary sets both headers itself and drops a client's.
 func requestBase(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host
+	host := r.Host
+	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
+		host = h
+	}
+	return scheme + "://" + host
 }
 
 // wellKnown is the resource answering the redirect: it does not exist

@@ -119,3 +119,12 @@ func CreatePrincipal(tx *gitstore.Txn, name string, now time.Time, extra ...prop
 	}
 	return writeProps(tx, segs, true, props)
 }
+
+// ACE is an access control entry as robur stores it.
+type ACE = propfile.ACE
+
+// OwnerACE grants the principal name every privilege.
+func OwnerACE(name string) ACE {
+	return ACE{Principal: propfile.Principal{Kind: propfile.PrincipalHref, Href: PrincipalHref(name)}, Kind: propfile.Grant,
+		Privileges: []propfile.Privilege{propfile.PrivAll}}
+}

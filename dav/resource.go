@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -344,31 +345,47 @@ func (r *resource) put(ctx context.Context, rq *webmachine.Request) error {
 				storeCT = normal
 			}
 		}
-		if err := tx.Write(repoPath(r.segs), body); err != nil {
-			return fmt.Errorf("dav: writing /%s: %w", repoPath(r.segs), err)
-		}
-		var props *propfile.Props
-		if existing != nil {
-			props = existing.Props().Clone()
-			ts := propfile.FormatTimestamp(now)
-			props.Set(propfile.TextProperty(PropLastModified, ts))
-			props.Set(propfile.TextProperty(PropContentType, storeCT))
-			props.Set(propfile.TextProperty(PropContentLength, strconv.Itoa(len(body))))
-		} else {
-			acl := []propfile.ACE{{Principal: propfile.Principal{Kind: propfile.PrincipalAll}, Kind: propfile.Inherited,
-				InheritedFrom: hrefOf(parentSegs(r.segs), true)}}
-			props = newProps(now, "/"+repoPath(r.segs), storeCT, int64(len(body)), acl, nil)
-		}
-		if err := writeProps(tx, r.segs, false, props); err != nil {
-			return err
-		}
-		return touchParent(tx, log, r.segs, now)
+		return storeObject(tx, log, r.segs, existing, body, storeCT, now)
 	})
 	if err != nil {
 		return halt(err)
 	}
 	rq.Header.Set("ETag", webmachine.StrongETag(blobID(body)).String())
 	return nil
+}
+
+// StoreObject writes body as the object at segs inside tx, with its
+// property file (new as robur creates it, or updated keeping
+// creationdate), and touches the parent's getlastmodified. The parent must
+// exist; callers check permissions and content.
+func StoreObject(tx *gitstore.Txn, segs []string, body []byte, contentType string, now time.Time) error {
+	existing, err := lookup(tx, segs, nil)
+	if err != nil {
+		return err
+	}
+	return storeObject(tx, nil, segs, existing, body, contentType, now)
+}
+
+// storeObject is StoreObject with the existing node already looked up.
+func storeObject(tx *gitstore.Txn, log *slog.Logger, segs []string, existing *Node, body []byte, ct string, now time.Time) error {
+	if err := tx.Write(repoPath(segs), body); err != nil {
+		return fmt.Errorf("dav: writing /%s: %w", repoPath(segs), err)
+	}
+	var props *propfile.Props
+	if existing != nil && !existing.Collection {
+		props = existing.Props().Clone()
+		props.Set(propfile.TextProperty(PropLastModified, propfile.FormatTimestamp(now)))
+		props.Set(propfile.TextProperty(PropContentType, ct))
+		props.Set(propfile.TextProperty(PropContentLength, strconv.Itoa(len(body))))
+	} else {
+		acl := []propfile.ACE{{Principal: propfile.Principal{Kind: propfile.PrincipalAll}, Kind: propfile.Inherited,
+			InheritedFrom: hrefOf(parentSegs(segs), true)}}
+		props = newProps(now, "/"+repoPath(segs), ct, int64(len(body)), acl, nil)
+	}
+	if err := writeProps(tx, segs, false, props); err != nil {
+		return err
+	}
+	return touchParent(tx, log, segs, now)
 }
 
 // recheckPreconditions repeats If-Match and If-None-Match against the

@@ -6,27 +6,76 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gocaldav/gocaldav/webmachine"
 )
 
 // config is the server's command line, validated.
 type config struct {
+	// storage and remote
 	dataDir       string
 	adminPassword string
-	httpAddr      string
 	remote        string
 	sshKey        string
 	sshHostKey    string
 	sshKnownHosts string
+	sshPassword   string
+	tlsAuthCA     string
 	push          string
-	tofu          bool
-	trace         webmachine.TraceMode
-	logLevel      string
-	logFormat     string
+
+	// listeners
+	httpAddr    string
+	httpsAddr   string
+	host        string
+	tlsCert     string
+	tlsKey      string
+	tlsDir      string
+	tlsProxy    bool
+	metricsAddr string
+
+	// accounts
+	tofu         bool
+	authHeader   string
+	trustedProxy []netip.Prefix
+
+	// web UI
+	webUI    string
+	language string
+
+	// operations
+	trace     webmachine.TraceMode
+	logLevel  string
+	logFormat string
+	syslog    string
+
+	// limits
+	maxBody        int64
+	maxXMLDepth    int
+	readTimeout    time.Duration
+	writeTimeout   time.Duration
+	idleTimeout    time.Duration
+	maxHeaderBytes int
+}
+
+// group names a section of --help.
+type flagGroup struct {
+	title string
+	names []string
+}
+
+var flagGroups = []flagGroup{
+	{"Storage", []string{"data", "admin-password", "admin-password-file"}},
+	{"Git remote", []string{"remote", "push", "ssh-key", "ssh-authenticator", "authenticator", "ssh-known-hosts", "ssh-password", "tls-authenticator"}},
+	{"Listeners", []string{"http", "https", "host", "tls-cert", "tls-key", "tls-dir", "tls-proxy", "metrics"}},
+	{"Accounts", []string{"tofu", "auth-header", "trusted-proxy"}},
+	{"Web UI", []string{"web-ui", "language"}},
+	{"Operations", []string{"log-level", "log-format", "syslog", "trace"}},
+	{"Limits", []string{"max-body", "max-xml-depth", "read-timeout", "write-timeout", "idle-timeout", "max-header-bytes"}},
 }
 
 // parseConfig reads the command line args (without the program name).
@@ -37,32 +86,47 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs := flag.NewFlagSet("caldav", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported in one line by main
 	fs.Usage = func() {}     // the flag package calls it on every error
-	usage := func() {
-		fmt.Fprintf(stderr, "usage: caldav --data DIR --admin-password P --http [ADDR:]PORT [flags]\n\nflags (each also as CALDAV_NAME in the environment):\n")
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
-	}
-	var traceMode, adminPasswordFile string
+	var traceMode, adminPasswordFile, trusted string
 	fs.StringVar(&c.dataDir, "data", "./caldav-data", "data directory: a bare git repository, created when missing")
 	fs.StringVar(&c.adminPassword, "admin-password", "", "password of user root, required on first start")
 	fs.StringVar(&adminPasswordFile, "admin-password-file", "", "file holding the password of user root")
-	fs.StringVar(&c.httpAddr, "http", "", "listen for plain HTTP on [ADDR:]PORT")
-	fs.StringVar(&c.remote, "remote", "", "git remote to push to: URL[#branch]")
+	fs.StringVar(&c.remote, "remote", "", "git remote to push to: URL[#branch] (git://, http(s)://, ssh://, user@host:path, file://)")
+	fs.StringVar(&c.push, "push", "async", "push mode: async (in the background) or sync (before answering, as robur)")
 	fs.StringVar(&c.sshKey, "ssh-key", "", "ssh key for the remote: ed25519:BASE64 seed or a private key file")
 	fs.StringVar(&c.sshHostKey, "ssh-authenticator", "", "pinned ssh host key of the remote: SHA256:BASE64")
 	fs.StringVar(&c.sshHostKey, "authenticator", "", "alias of --ssh-authenticator (robur's older name)")
 	fs.StringVar(&c.sshKnownHosts, "ssh-known-hosts", "", "known_hosts file for the remote's ssh host key")
-	fs.StringVar(&c.push, "push", "async", "push mode: async (in the background) or sync (before answering)")
+	fs.StringVar(&c.sshPassword, "ssh-password", "", "ssh password for the remote")
+	fs.StringVar(&c.tlsAuthCA, "tls-authenticator", "", "PEM file of the certificate (or CA) an https remote must present")
+	fs.StringVar(&c.httpAddr, "http", "", "listen for plain HTTP on [ADDR:]PORT")
+	fs.StringVar(&c.httpsAddr, "https", "", "listen for HTTPS on [ADDR:]PORT; --http then redirects to it")
+	fs.StringVar(&c.host, "host", "", "host name for absolute URLs (default: from the request)")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate chain (PEM), reloaded when it changes")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key (PEM)")
+	fs.StringVar(&c.tlsDir, "tls-dir", "", "directory with robur's server.pem and server.key")
+	fs.BoolVar(&c.tlsProxy, "tls-proxy", false, "plain HTTP behind a TLS-terminating proxy: URLs are https")
+	fs.StringVar(&c.metricsAddr, "metrics", "", "serve Prometheus metrics at /metrics on [ADDR:]PORT")
 	fs.BoolVar(&c.tofu, "tofu", false, "trust on first use: create unknown users at their first login")
-	fs.StringVar(&traceMode, "trace", "off", "webmachine decision trace: off, log or header")
+	fs.StringVar(&c.authHeader, "auth-header", "", "take the user from this request header (set by an authenticating proxy)")
+	fs.StringVar(&trusted, "trusted-proxy", "", "comma-separated CIDRs allowed to set --auth-header")
+	fs.StringVar(&c.webUI, "web-ui", "", "directory of a static web UI (CalDavZAP) served at /")
+	fs.StringVar(&c.language, "language", "", "CalDavZAP interface language (globalInterfaceLanguage), e.g. de_DE")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.syslog, "syslog", "", "also send logs as RFC 5424 syslog to udp://HOST:PORT or tcp://HOST:PORT")
+	fs.StringVar(&traceMode, "trace", "off", "webmachine decision trace: off, log or header")
+	fs.Int64Var(&c.maxBody, "max-body", 10<<20, "largest request body in bytes")
+	fs.IntVar(&c.maxXMLDepth, "max-xml-depth", 64, "deepest XML nesting accepted")
+	fs.DurationVar(&c.readTimeout, "read-timeout", 60*time.Second, "time to read a whole request")
+	fs.DurationVar(&c.writeTimeout, "write-timeout", 120*time.Second, "time to write a whole answer")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", 120*time.Second, "keep-alive idle time")
+	fs.IntVar(&c.maxHeaderBytes, "max-header-bytes", 64<<10, "largest request header in bytes")
 	if err := applyEnv(fs, getenv); err != nil {
 		return nil, err
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			usage()
+			printUsage(fs, stderr)
 		}
 		return nil, err
 	}
@@ -80,26 +144,105 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	if c.trace, err = webmachine.ParseTraceMode(traceMode); err != nil {
 		return nil, fmt.Errorf("--trace: %w", err)
 	}
-	if c.httpAddr == "" {
-		return nil, errors.New("no listener: give --http [ADDR:]PORT")
+	if err := c.validate(trusted); err != nil {
+		return nil, err
 	}
-	if c.httpAddr, err = listenAddr(c.httpAddr); err != nil {
-		return nil, fmt.Errorf("--http: %w", err)
+	return c, nil
+}
+
+// validate checks values and combinations.
+func (c *config) validate(trusted string) error {
+	var err error
+	if c.httpAddr == "" && c.httpsAddr == "" {
+		return errors.New("no listener: give --http [ADDR:]PORT and/or --https [ADDR:]PORT")
+	}
+	for _, l := range []struct {
+		name string
+		addr *string
+	}{{"--http", &c.httpAddr}, {"--https", &c.httpsAddr}, {"--metrics", &c.metricsAddr}} {
+		if *l.addr == "" {
+			continue
+		}
+		if *l.addr, err = listenAddr(*l.addr); err != nil {
+			return fmt.Errorf("%s: %w", l.name, err)
+		}
+	}
+	if c.tlsProxy && c.httpsAddr != "" {
+		return errors.New("--tls-proxy is for plain HTTP behind a proxy: it cannot be combined with --https")
+	}
+	if c.httpsAddr != "" {
+		switch {
+		case c.tlsDir != "" && (c.tlsCert != "" || c.tlsKey != ""):
+			return errors.New("give either --tls-dir or --tls-cert and --tls-key, not both")
+		case c.tlsDir == "" && (c.tlsCert == "" || c.tlsKey == ""):
+			return errors.New("--https needs --tls-cert and --tls-key (or --tls-dir)")
+		}
 	}
 	switch c.push {
 	case "async", "sync":
 	default:
-		return nil, fmt.Errorf("--push must be async or sync, not %q", c.push)
+		return fmt.Errorf("--push must be async or sync, not %q", c.push)
 	}
 	switch c.logFormat {
 	case "text", "json":
 	default:
-		return nil, fmt.Errorf("--log-format must be text or json, not %q", c.logFormat)
+		return fmt.Errorf("--log-format must be text or json, not %q", c.logFormat)
+	}
+	switch strings.ToLower(c.logLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level must be debug, info, warn or error, not %q", c.logLevel)
 	}
 	if strings.HasPrefix(c.sshKey, "rsa:") {
-		return nil, errors.New("--ssh-key rsa:SEED is robur's own key derivation and is not supported: use ed25519:BASE64 or a private key file")
+		return errors.New("--ssh-key rsa:SEED is robur's own key derivation and is not supported: use ed25519:BASE64 or a private key file")
 	}
-	return c, nil
+	if c.syslog != "" && !strings.HasPrefix(c.syslog, "udp://") && !strings.HasPrefix(c.syslog, "tcp://") {
+		// robur's --syslog takes an address: UDP.
+		c.syslog = "udp://" + c.syslog
+	}
+	for _, p := range strings.Split(trusted, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		pre, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return fmt.Errorf("--trusted-proxy: %q is not a CIDR or address", p)
+			}
+			pre = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.trustedProxy = append(c.trustedProxy, pre)
+	}
+	if c.authHeader != "" && len(c.trustedProxy) == 0 {
+		return errors.New("--auth-header needs --trusted-proxy: otherwise anyone could set the header")
+	}
+	if c.maxBody <= 0 || c.maxXMLDepth <= 0 {
+		return errors.New("--max-body and --max-xml-depth must be positive")
+	}
+	return nil
+}
+
+// printUsage lists every flag with its default, grouped.
+func printUsage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprintf(w, "usage: caldav --data DIR --admin-password P --http [ADDR:]PORT [flags]\n")
+	fmt.Fprintf(w, "       caldav passwd --data DIR USER        (set a password offline)\n")
+	fmt.Fprintf(w, "       caldav import --data DIR --calendar NAME --user USER FILE.ics\n\n")
+	fmt.Fprintf(w, "Each flag may also be set as CALDAV_NAME in the environment (e.g. CALDAV_ADMIN_PASSWORD).\n")
+	for _, g := range flagGroups {
+		fmt.Fprintf(w, "\n%s:\n", g.title)
+		for _, n := range g.names {
+			f := fs.Lookup(n)
+			if f == nil {
+				continue
+			}
+			def := ""
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+				def = " (default " + f.DefValue + ")"
+			}
+			fmt.Fprintf(w, "  --%-22s %s%s\n", n, f.Usage, def)
+		}
+	}
 }
 
 // applyEnv sets each flag from CALDAV_NAME when that variable is set.

@@ -151,3 +151,19 @@ func (a authenticator) trustOnFirstUse(ctx context.Context, r *http.Request, use
 func (a authenticator) authenticateCreated(ctx context.Context, r *http.Request) (*dav.Principal, string, error) {
 	return authenticator{m: a.m}.Authenticate(ctx, r)
 }
+
+// Principal returns the access-control identity of an existing user, or
+// nil: for requests a trusted proxy has authenticated.
+func (m *Manager) Principal(user string) (*dav.Principal, error) {
+	if !ValidName(user) {
+		return nil, nil
+	}
+	props, err := principal(m.store.Head(), user)
+	if err != nil || props == nil {
+		return nil, err
+	}
+	if _, ok := props.Get(propPassword); !ok {
+		return nil, nil // a group
+	}
+	return m.principalOf(user, props), nil
+}

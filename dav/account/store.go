@@ -153,12 +153,6 @@ func RoburCalendarProps(now time.Time, name string, acl []propfile.ACE) *propfil
 	return props
 }
 
-// ownerACL grants the principal href everything.
-func ownerACL(href string) []propfile.ACE {
-	return []propfile.ACE{{Principal: propfile.Principal{Kind: propfile.PrincipalHref, Href: href}, Kind: propfile.Grant,
-		Privileges: []propfile.Privilege{propfile.PrivAll}}}
-}
-
 // conflict is the error for a name already taken or of the wrong kind.
 func conflict(format string, args ...any) error {
 	return dav.Errorf(http.StatusConflict, format, args...)
@@ -174,7 +168,7 @@ func (m *Manager) createPrincipalWithCalendar(tx *gitstore.Txn, name string, now
 	if err := dav.CreatePrincipal(tx, name, now, extra...); err != nil {
 		return err
 	}
-	cal := m.o.CalendarProps(now, name, ownerACL(dav.PrincipalHref(name)))
+	cal := m.o.CalendarProps(now, name, []dav.ACE{dav.OwnerACE(name)})
 	return dav.WriteCollection(tx, []string{dav.CalendarsDir, name}, cal)
 }
 

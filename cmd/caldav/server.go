@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/gocaldav/gocaldav/caldav"
+	"github.com/gocaldav/gocaldav/dav"
+	"github.com/gocaldav/gocaldav/dav/account"
+	"github.com/gocaldav/gocaldav/gitstore"
+	"github.com/gocaldav/gocaldav/webmachine"
+)
+
+// openStore opens the data repository with the remote the flags name.
+func openStore(ctx context.Context, cfg *config, log *slog.Logger) (*gitstore.Store, error) {
+	o := gitstore.Options{Logger: log, Push: gitstore.PushAsync}
+	if cfg.push == "sync" {
+		o.Push = gitstore.PushSync
+	}
+	if cfg.remote != "" {
+		auth := gitstore.RemoteAuth{SSHKey: cfg.sshKey, SSHHostKey: cfg.sshHostKey, KnownHosts: cfg.sshKnownHosts,
+			SSHPassword: cfg.sshPassword}
+		if cfg.tlsAuthCA != "" {
+			pem, err := os.ReadFile(cfg.tlsAuthCA)
+			if err != nil {
+				return nil, fmt.Errorf("--tls-authenticator: %w", err)
+			}
+			auth.CABundle = pem
+		}
+		r, err := gitstore.ParseRemote(cfg.remote, auth)
+		if err != nil {
+			return nil, fmt.Errorf("--remote: %w", err)
+		}
+		o.Remote = r
+		log.Info("pushing to remote", "remote", r.String(), "push", cfg.push)
+	}
+	store, err := gitstore.Open(ctx, cfg.dataDir, o)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", cfg.dataDir, err)
+	}
+	return store, nil
+}
+
+// app is the assembled server.
+type app struct {
+	cfg      *config
+	log      *slog.Logger
+	store    *gitstore.Store
+	accounts *account.Manager
+	metrics  *metrics
+	handler  http.Handler
+}
+
+// newApp wires the store, accounts, WebDAV, CalDAV, the administration
+// API, the web UI and the middleware.
+func newApp(ctx context.Context, cfg *config, log *slog.Logger, store *gitstore.Store) (*app, error) {
+	a := &app{cfg: cfg, log: log, store: store, metrics: newMetrics(store, cfg.dataDir)}
+	a.accounts = account.New(store, account.Options{Logger: log})
+	matches, err := a.accounts.Bootstrap(ctx, cfg.adminPassword)
+	if err != nil {
+		return nil, err
+	}
+	if !matches {
+		log.Warn("--admin-password differs from root's stored password; the stored one stays (use 'caldav passwd root' to reset it)")
+	}
+	var auth dav.Authenticator = a.accounts.Authenticator(cfg.tofu)
+	if cfg.authHeader != "" {
+		auth = proxyAuth{inner: auth, header: cfg.authHeader, trusted: cfg.trustedProxy, accounts: a.accounts, log: log}
+	}
+	auth = recordingAuth{inner: auth, m: a.metrics}
+	srv := &dav.Server{Store: store, Logger: log, Auth: auth, Access: &dav.ACLAccess{},
+		DAVClasses: "1, 3, access-control, extended-mkcol",
+		Limits:     dav.Limits{MaxBody: cfg.maxBody, MaxXMLDepth: cfg.maxXMLDepth}}
+	caldav.Register(srv, caldav.Options{Logger: log, MaxResourceSize: int(cfg.maxBody)})
+
+	rt := &webmachine.Router{Options: webmachine.Options{Trace: cfg.trace, Logger: log}}
+	rt.Handle("/healthz", func(*http.Request, map[string]string) webmachine.Resource { return healthz{store: store} })
+	rt.Handle(caldav.WellKnownPath, caldav.WellKnown)
+	a.accounts.Routes(rt)
+	srv.Routes(rt)
+	if cfg.webUI != "" {
+		if st, err := os.Stat(cfg.webUI); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("--web-ui %s is not a directory", cfg.webUI)
+		}
+		ui := webUI{dir: cfg.webUI, language: cfg.language}
+		rt.NotFound = ui
+		a.handler = rootSplit(ui, rt)
+	} else {
+		a.handler = rt
+	}
+	a.handler = accessLog(withScheme(a.handler, cfg), log, a.metrics)
+	return a, nil
+}
+
+// rootSplit sends GET and HEAD of "/" to the web UI and everything else
+// to the router (PROPFIND / is principal discovery).
+func rootSplit(ui webUI, rt http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			ui.ServeHTTP(w, r)
+			return
+		}
+		rt.ServeHTTP(w, r)
+	})
+}
+
+// withScheme sets X-Forwarded-Proto (https with --tls-proxy) and
+// X-Forwarded-Host (--host), from which absolute URLs are made; values a
+// client sent are dropped.
+func withScheme(next http.Handler, cfg *config) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Del("X-Forwarded-Proto")
+		r.Header.Del("X-Forwarded-Host")
+		if cfg.tlsProxy {
+			r.Header.Set("X-Forwarded-Proto", "https")
+		}
+		if cfg.host != "" {
+			r.Header.Set("X-Forwarded-Host", cfg.host)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// run opens the store, serves until ctx ends, then shuts down gracefully:
+// stop accepting, finish requests in flight, flush pending pushes.
+func run(ctx context.Context, cfg *config, log *slog.Logger) error {
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	a, err := newApp(ctx, cfg, log, store)
+	if err != nil {
+		return err
+	}
+	var servers []*http.Server
+	errc := make(chan error, 3)
+	serve := func(addr string, h http.Handler, tlsCert *certReloader, what string) error {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("listening on %s: %w", addr, err)
+		}
+		hs := &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       cfg.readTimeout,
+			WriteTimeout:      cfg.writeTimeout,
+			IdleTimeout:       cfg.idleTimeout,
+			MaxHeaderBytes:    cfg.maxHeaderBytes,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
+		servers = append(servers, hs)
+		log.Info("caldav listening", what, ln.Addr().String(), "data", cfg.dataDir)
+		go func() {
+			if tlsCert != nil {
+				hs.TLSConfig = tlsConfig(tlsCert)
+				errc <- hs.ServeTLS(ln, "", "")
+				return
+			}
+			errc <- hs.Serve(ln)
+		}()
+		return nil
+	}
+	if cfg.httpsAddr != "" {
+		certFile, keyFile := tlsFiles(cfg)
+		cert, err := newCertReloader(certFile, keyFile, log)
+		if err != nil {
+			return err
+		}
+		if err := serve(cfg.httpsAddr, a.handler, cert, "https"); err != nil {
+			return err
+		}
+	}
+	if cfg.httpAddr != "" {
+		h := a.handler
+		if cfg.httpsAddr != "" {
+			h = redirectToHTTPS(cfg.host, cfg.httpsAddr)
+		}
+		if err := serve(cfg.httpAddr, h, nil, "http"); err != nil {
+			return err
+		}
+	}
+	if cfg.metricsAddr != "" {
+		if err := serve(cfg.metricsAddr, a.metrics.handler(), nil, "metrics"); err != nil {
+			return err
+		}
+	}
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	case <-ctx.Done():
+	}
+	log.Info("caldav shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, hs := range servers {
+		if err := hs.Shutdown(shutdown); err != nil {
+			log.Warn("shutting down a listener", "err", err)
+		}
+	}
+	if err := store.Flush(shutdown); err != nil {
+		return fmt.Errorf("flushing pushes: %w", err)
+	}
+	return nil
+}
+
+// healthz answers GET /healthz: 200 while the store is readable, with the
+// push lag.
+type healthz struct {
+	webmachine.Base
+	store *gitstore.Store
+}
+
+// ContentTypesProvided reports the head commit and the push state.
+func (h healthz) ContentTypesProvided(context.Context, *webmachine.Request) ([]webmachine.Provider, error) {
+	return []webmachine.Provider{{MediaType: "text/plain", Write: func(_ context.Context, rq *webmachine.Request) error {
+		snap := h.store.Head()
+		if _, err := snap.List(""); err != nil {
+			return webmachine.HaltWith(http.StatusServiceUnavailable, "text/plain", []byte("store unreadable\n"))
+		}
+		st := h.store.PushStatus()
+		body := fmt.Sprintf("ok\ncommit %s\npush pending %d\n", snap.Commit(), st.Pending)
+		if st.LastError != "" {
+			body += "push error " + st.LastError + "\n"
+		}
+		if !st.LastPush.IsZero() {
+			body += "last push " + st.LastPush.UTC().Format(time.RFC3339) + "\n"
+		}
+		rq.SetBody([]byte(body))
+		return nil
+	}}}, nil
+}
+
+// proxyAuth takes the user from a header set by an authenticating reverse
+// proxy, but only on connections from the trusted addresses; other
+// requests authenticate as usual.
+type proxyAuth struct {
+	inner    dav.Authenticator
+	header   string
+	trusted  []netip.Prefix
+	accounts *account.Manager
+	log      *slog.Logger
+}
+
+// Authenticate implements dav.Authenticator.
+func (p proxyAuth) Authenticate(ctx context.Context, r *http.Request) (*dav.Principal, string, error) {
+	user := r.Header.Get(p.header)
+	if user == "" || !p.fromTrusted(r) {
+		return p.inner.Authenticate(ctx, r)
+	}
+	who, err := p.accounts.Principal(user)
+	if err != nil {
+		return nil, "", err
+	}
+	if who == nil {
+		p.log.InfoContext(ctx, "proxy-authenticated user is unknown", "user", user)
+		return nil, `Basic realm="` + dav.Realm + `"`, nil
+	}
+	return who, "", nil
+}
+
+// fromTrusted reports whether the connection comes from a trusted proxy.
+func (p proxyAuth) fromTrusted(r *http.Request) bool {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	for _, pre := range p.trusted {
+		if pre.Contains(ap.Addr().Unmap()) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// certReloader serves a certificate from files and reloads it when they
+// change (checked at most every few seconds), so renewed certificates are
+// picked up without a restart. A broken new pair keeps the old one.
+type certReloader struct {
+	certFile, keyFile string
+	log               *slog.Logger
+
+	mu      sync.Mutex
+	cert    *tls.Certificate
+	modTime time.Time
+	checked time.Time
+}
+
+// newCertReloader loads the pair once; an unreadable pair is an error.
+func newCertReloader(certFile, keyFile string, log *slog.Logger) (*certReloader, error) {
+	r := &certReloader{certFile: certFile, keyFile: keyFile, log: log}
+	if err := r.load(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// tlsFiles returns the certificate and key files the flags name: robur's
+// server.pem and server.key in --tls-dir, or --tls-cert and --tls-key.
+func tlsFiles(cfg *config) (string, string) {
+	if cfg.tlsDir != "" {
+		return filepath.Join(cfg.tlsDir, "server.pem"), filepath.Join(cfg.tlsDir, "server.key")
+	}
+	return cfg.tlsCert, cfg.tlsKey
+}
+
+// newestModTime is the later modification time of the two files.
+func (r *certReloader) newestModTime() (time.Time, error) {
+	var newest time.Time
+	for _, f := range []string{r.certFile, r.keyFile} {
+		st, err := os.Stat(f)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if st.ModTime().After(newest) {
+			newest = st.ModTime()
+		}
+	}
+	return newest, nil
+}
+
+// load reads the pair.
+func (r *certReloader) load() error {
+	mt, err := r.newestModTime()
+	if err != nil {
+		return fmt.Errorf("TLS certificate: %w", err)
+	}
+	cert, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
+	if err != nil {
+		return fmt.Errorf("TLS certificate %s: %w", r.certFile, err)
+	}
+	r.mu.Lock()
+	r.cert, r.modTime, r.checked = &cert, mt, time.Now()
+	r.mu.Unlock()
+	return nil
+}
+
+// reloadEvery is how often the files are looked at.
+const reloadEvery = 2 * time.Second
+
+// GetCertificate implements tls.Config.GetCertificate.
+func (r *certReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	r.mu.Lock()
+	cert, due := r.cert, time.Since(r.checked) > reloadEvery
+	if due {
+		r.checked = time.Now()
+	}
+	last := r.modTime
+	r.mu.Unlock()
+	if due {
+		if mt, err := r.newestModTime(); err == nil && mt.After(last) {
+			if err := r.load(); err != nil {
+				r.log.Warn("TLS certificate changed but cannot be loaded; keeping the old one", "err", err)
+			} else {
+				r.log.Info("TLS certificate reloaded", "file", r.certFile)
+				r.mu.Lock()
+				cert = r.cert
+				r.mu.Unlock()
+			}
+		}
+	}
+	return cert, nil
+}
+
+// tlsConfig is the server's TLS configuration: TLS 1.2 at least.
+func tlsConfig(r *certReloader) *tls.Config {
+	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: r.GetCertificate}
+}
+
+// redirectToHTTPS answers every plain HTTP request with a 301 to the same
+// path on https (robur drops :443 from the URL; so do we).
+func redirectToHTTPS(host, httpsAddr string) http.Handler {
+	_, port, _ := net.SplitHostPort(httpsAddr)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := host
+		if h == "" {
+			h = r.Host
+			if hh, _, err := net.SplitHostPort(h); err == nil {
+				h = hh
+			}
+		}
+		if port != "" && port != "443" {
+			h = net.JoinHostPort(strings.Trim(h, "[]"), port)
+		}
+		target := "https://" + h + r.URL.RequestURI()
+		http.Redirect(w, r, target, http.StatusMovedPermanently)
+	})
+}
