@@ -184,7 +184,6 @@ func (s *Store) flushQueue() {
 		}
 	}
 	s.qmu.Unlock()
-	s.maint.wrote(objs)
 	for i, j := range group {
 		j.seq = seq - uint64(len(group)-1-i)
 		close(j.done)

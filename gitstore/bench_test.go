@@ -62,7 +62,7 @@ func BenchmarkFsyncFloor(b *testing.B) {
 func BenchmarkCommit(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("dir=%d", n), func(b *testing.B) {
-			s := openDiskT(b, b.TempDir(), Options{MaintainLooseObjects: -1})
+			s := openDiskT(b, b.TempDir(), Options{NoAutoMaintain: true})
 			importEvents(b, s, n)
 			ctx := context.Background()
 			f0 := fsyncs.Load()
@@ -82,7 +82,7 @@ func BenchmarkCommit(b *testing.B) {
 // BenchmarkCommitParallel measures throughput with concurrent writers,
 // where group commit shares fsyncs.
 func BenchmarkCommitParallel(b *testing.B) {
-	s := openDiskT(b, b.TempDir(), Options{MaintainLooseObjects: -1})
+	s := openDiskT(b, b.TempDir(), Options{NoAutoMaintain: true})
 	importEvents(b, s, 1000)
 	ctx := context.Background()
 	b.SetParallelism(4)
@@ -103,7 +103,7 @@ func BenchmarkCommitParallel(b *testing.B) {
 }
 
 func benchStore(b *testing.B, n int) *Store {
-	s := openDiskT(b, b.TempDir(), Options{MaintainLooseObjects: -1})
+	s := openDiskT(b, b.TempDir(), Options{NoAutoMaintain: true})
 	importEvents(b, s, n)
 	return s
 }
@@ -150,7 +150,7 @@ func BenchmarkRepoBytesPerEvent(b *testing.B) {
 	const n = 10000
 	for b.Loop() {
 		dir := b.TempDir()
-		s := openDiskT(b, dir, Options{MaintainLooseObjects: -1})
+		s := openDiskT(b, dir, Options{NoAutoMaintain: true})
 		ctx := context.Background()
 		for i := range n {
 			if _, err := s.Batch(ctx, who("PUT"), func(tx *Txn) error {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 const crashEnv = "GITSTORE_CRASH_CHILD_DIR"
@@ -27,7 +28,7 @@ func TestMain(m *testing.M) {
 // <commit>" after each Batch returns, until it is killed.
 func crashChild(dir string) {
 	journalCheckpoint = 64 << 10 // rotate often: replay of both journals is exercised
-	s, err := Open(context.Background(), dir, Options{Logger: quiet, MaintainLooseObjects: 50})
+	s, err := Open(context.Background(), dir, Options{Logger: quiet, MaxPacks: 3, PackInterval: 20 * time.Millisecond})
 	if err != nil {
 		fmt.Println("open:", err)
 		os.Exit(2)

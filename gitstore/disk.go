@@ -42,6 +42,9 @@ type diskBackend struct {
 	matKick   chan struct{}
 	matStop   chan struct{}
 	matDone   chan struct{}
+	// packEvery is the materializer's period; onPack is told of new packs.
+	packEvery time.Duration
+	onPack    atomic.Pointer[func()]
 
 	mu sync.Mutex
 	rd *filesystem.Storage
@@ -53,7 +56,7 @@ func newStorer(dir string) *filesystem.Storage {
 
 // openDisk opens the bare repository in dir, creating it when dir is
 // missing or empty, and takes an exclusive lock on it.
-func openDisk(dir, branch string, log *slog.Logger) (*diskBackend, error) {
+func openDisk(dir, branch string, packEvery time.Duration, log *slog.Logger) (*diskBackend, error) {
 	ents, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || err == nil && len(ents) == 0:
@@ -78,7 +81,7 @@ func openDisk(dir, branch string, log *slog.Logger) (*diskBackend, error) {
 		lf.Close()
 		return nil, fmt.Errorf("gitstore: %s is in use by another process: %w", dir, err)
 	}
-	d := &diskBackend{dir: dir, ref: plumbing.NewBranchReferenceName(branch), log: log, lock: lf, rd: newStorer(dir),
+	d := &diskBackend{dir: dir, ref: plumbing.NewBranchReferenceName(branch), log: log, lock: lf, rd: newStorer(dir), packEvery: packEvery,
 		pend: map[plumbing.Hash]rawObject{}, matKick: make(chan struct{}, 1), matStop: make(chan struct{}), matDone: make(chan struct{})}
 	d.cleanStale()
 	if d.j, err = openJournal(d); err != nil {
@@ -204,7 +207,7 @@ func (d *diskBackend) persist(objs []rawObject, old, new plumbing.Hash, reflog [
 // second after the last commit.
 func (d *diskBackend) materializeLoop() {
 	defer close(d.matDone)
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(d.packEvery)
 	defer tick.Stop()
 	for {
 		select {
@@ -241,6 +244,9 @@ func (d *diskBackend) materialize() error {
 		}
 		if err := d.reload(); err != nil {
 			return err
+		}
+		if f := d.onPack.Load(); f != nil {
+			(*f)()
 		}
 	}
 	if !ref.IsZero() {

@@ -130,7 +130,7 @@ func TestDiskRecoversDamagedRef(t *testing.T) {
 func TestMaintainMergesPacks(t *testing.T) {
 	needGit(t)
 	dir := t.TempDir()
-	s := openDiskT(t, dir, Options{MaintainLooseObjects: -1, MaxPacks: 3})
+	s := openDiskT(t, dir, Options{NoAutoMaintain: true, MaxPacks: 3})
 	ctx := context.Background()
 	round := func(r int) {
 		for i := range 30 {

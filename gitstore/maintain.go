@@ -11,48 +11,34 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
 )
 
-// maintainer counts loose objects written and runs Maintain in the
-// background, off the request path, when thresholds are crossed.
+// maintainer runs Maintain in the background, off the request path,
+// when the number of packs grows past Options.MaxPacks.
 type maintainer struct {
-	s     *Store
-	kick  chan struct{}
-	mu    sync.Mutex
-	objs  int
-	bytes int64
+	s      *Store
+	kick   chan struct{}
+	packed func() // called by the disk backend after it wrote a pack
 }
 
 func newMaintainer(s *Store) *maintainer {
-	return &maintainer{s: s, kick: make(chan struct{}, 1)}
-}
-
-// wrote accounts for objects just made durable.
-func (m *maintainer) wrote(objs []rawObject) {
-	if m.s.disk == nil || m.s.o.MaintainLooseObjects < 0 {
-		return
-	}
-	m.mu.Lock()
-	m.objs += len(objs)
-	for _, o := range objs {
-		m.bytes += int64(len(o.data))
-	}
-	due := m.objs >= m.s.o.MaintainLooseObjects || m.bytes >= m.s.o.MaintainLooseBytes
-	if due {
-		m.objs, m.bytes = 0, 0
-	}
-	m.mu.Unlock()
-	if due {
-		select {
-		case m.kick <- struct{}{}:
-		default:
+	m := &maintainer{s: s, kick: make(chan struct{}, 1)}
+	m.packed = func() {
+		if s.o.NoAutoMaintain || s.disk == nil {
+			return
+		}
+		if packs, err := s.disk.packs(); err == nil && len(packs) > s.o.MaxPacks {
+			select {
+			case m.kick <- struct{}{}:
+			default:
+			}
 		}
 	}
+	return m
 }
 
 func (m *maintainer) run(ctx context.Context) {
@@ -162,12 +148,19 @@ func (s *Store) Maintain(ctx context.Context) error {
 			return asStorage("gitstore: maintain", err)
 		}
 	}
+	// Readers hold d.mu while they use the go-git storer: delete the old
+	// packs and switch to a storer that no longer indexes them at once.
+	d.mu.Lock()
 	for _, p := range merged {
 		base := filepath.Join(d.dir, "objects", "pack", "pack-"+p.id.String())
 		for _, ext := range []string{".pack", ".idx", ".rev", ".keep"} {
 			os.Remove(base + ext)
 		}
 	}
+	old := d.rd
+	d.rd = newStorer(d.dir)
+	d.mu.Unlock()
+	old.Close()
 	syncPath(filepath.Join(d.dir, "objects", "pack"))
 	s.log.Info("gitstore: maintenance done", "loose", len(loose), "merged_packs", len(merged),
 		"objects", len(list), "bytes", raw, "took", time.Since(start))

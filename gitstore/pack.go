@@ -21,7 +21,7 @@ import (
 // a few dozen bytes.
 
 // maxDeltaDepth bounds delta chains so that reading an old tree stays cheap.
-const maxDeltaDepth = 50
+const maxDeltaDepth = 250
 
 // packEntry is one object as laid out in a pack.
 type packEntry struct {

@@ -41,16 +41,15 @@ type Options struct {
 	Push PushMode
 	// Logger receives diagnostics; default slog.Default().
 	Logger *slog.Logger
-	// MaintainLooseObjects triggers background maintenance once this many
-	// loose objects were written since the last run; default 2000,
-	// negative disables automatic maintenance.
-	MaintainLooseObjects int
-	// MaintainLooseBytes triggers background maintenance once this many
-	// bytes of loose objects were written; default 64 MiB.
-	MaintainLooseBytes int64
-	// MaxPacks is the number of packs above which maintenance merges all
-	// packs into one; default 8.
+	// PackInterval is how long committed objects may stay only in the
+	// journal (and memory) before they are written to a pack; default 1s.
+	PackInterval time.Duration
+	// MaxPacks is the number of packs above which background maintenance
+	// merges packs; default 16.
 	MaxPacks int
+	// NoAutoMaintain disables background maintenance (Maintain can still
+	// be called).
+	NoAutoMaintain bool
 	// FailWrites, if set, is called before every durable write; a non-nil
 	// result makes that write fail as if the disk had (fault injection).
 	FailWrites func() error
@@ -65,14 +64,11 @@ func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.MaintainLooseObjects == 0 {
-		o.MaintainLooseObjects = 2000
-	}
-	if o.MaintainLooseBytes == 0 {
-		o.MaintainLooseBytes = 64 << 20
+	if o.PackInterval == 0 {
+		o.PackInterval = time.Second
 	}
 	if o.MaxPacks == 0 {
-		o.MaxPacks = 8
+		o.MaxPacks = 16
 	}
 	if o.PushRetryMax == 0 {
 		o.PushRetryMax = time.Minute
@@ -122,7 +118,7 @@ func OpenMemory(o Options) (*Store, error) {
 // lacks, Open fails with ErrDiverged and changes nothing.
 func Open(ctx context.Context, dir string, o Options) (*Store, error) {
 	o.defaults()
-	d, err := openDisk(dir, o.Branch, o.Logger)
+	d, err := openDisk(dir, o.Branch, o.PackInterval, o.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +155,9 @@ func open(ctx context.Context, b backend, d *diskBackend, o Options) (*Store, er
 	s.tip = snap
 	s.push = newPusher(s)
 	s.maint = newMaintainer(s)
+	if d != nil {
+		d.onPack.Store(&s.maint.packed)
+	}
 	if o.Remote != nil {
 		if err := s.syncRemote(ctx); err != nil {
 			return nil, err
