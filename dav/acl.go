@@ -60,6 +60,11 @@ type ACLAccess struct {
 	cache sync.Map // blob id of a .prop → []propfile.ACE
 }
 
+// rootACL is the ACL of "/" when it has none stored: every authenticated
+// principal may read it, to discover its principal and calendar home.
+var rootACL = []propfile.ACE{{Principal: propfile.Principal{Kind: propfile.PrincipalAll}, Kind: propfile.Grant,
+	Privileges: []propfile.Privilege{propfile.PrivRead}}}
+
 // maxInherit bounds chains of inherited entries.
 const maxInherit = 8
 
@@ -98,6 +103,9 @@ const (
 func (a *ACLAccess) acl(rd Reader, n *Node) ([]propfile.ACE, error) {
 	e, err := rd.Stat(n.PropPath())
 	if err != nil {
+		if len(n.Segs) == 0 {
+			return rootACL, nil
+		}
 		return nil, nil // no property file: no ACL
 	}
 	if v, ok := a.cache.Load(e.Hash); ok {

@@ -33,6 +33,8 @@ func checkSegment(s string) error {
 		return Errorf(http.StatusBadRequest, "dot segments are not allowed in paths")
 	case strings.HasSuffix(s, propSuffix):
 		return Errorf(http.StatusForbidden, "names ending in %s are reserved for property files", propSuffix)
+	case strings.EqualFold(s, ".git"):
+		return Errorf(http.StatusBadRequest, "the name .git is not allowed")
 	case strings.ContainsAny(s, "\x00"):
 		return Errorf(http.StatusBadRequest, "NUL in path")
 	case len(s) > 255:

@@ -105,9 +105,11 @@ func (s *Server) access() Access {
 	return AllowAll{}
 }
 
-// Routes adds the DAV trees, /principals and /calendars, to rt.
+// Routes adds the DAV trees, /principals and /calendars, to rt, and the
+// root "/" (clients discover current-user-principal there).
 func (s *Server) Routes(rt *webmachine.Router) {
 	s.registry()
+	rt.Handle("/", s.newResource)
 	rt.Handle("/principals/*", s.newResource)
 	rt.Handle("/calendars/*", s.newResource)
 }
