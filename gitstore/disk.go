@@ -191,7 +191,7 @@ func (d *diskBackend) persist(objs []rawObject, old, new plumbing.Hash, reflog [
 	}
 	d.pendRef = new
 	d.pendLog = append(d.pendLog, reflog...)
-	full := d.pendBytes > 16<<20 || len(d.pend) > 8192
+	full := d.pendBytes > pendLimit || len(d.pend) > 16384
 	d.pendMu.Unlock()
 	if full {
 		select {
@@ -202,6 +202,11 @@ func (d *diskBackend) persist(objs []rawObject, old, new plumbing.Hash, reflog [
 	d.j.maybeRotate(d.materialize)
 	return nil
 }
+
+// pendLimit is the content size of journalled objects held in memory
+// before they are packed early; each pack stores the newest version of a
+// tree in full, so larger packs compress history better.
+const pendLimit = 64 << 20
 
 // materializeLoop packs journalled objects once enough accumulated, or a
 // second after the last commit.

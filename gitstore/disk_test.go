@@ -2,12 +2,15 @@ package gitstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDiskReopenAndGitCLI(t *testing.T) {
@@ -197,4 +200,60 @@ func TestMemoryMaintainIsNoop(t *testing.T) {
 	if err := s.Maintain(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestReadersDuringMaintenance(t *testing.T) {
+	needGit(t)
+	dir := t.TempDir()
+	s := openDiskT(t, dir, Options{MaxPacks: 2, PackInterval: 2 * time.Millisecond})
+	ctx := context.Background()
+	done := make(chan struct{})
+	errs := make(chan error, 1)
+	go func() {
+		defer close(errs)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			h := s.Head()
+			l, err := h.List("cal")
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs <- err
+				return
+			}
+			for _, e := range l {
+				if _, err := h.Read(e.Path); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}
+	}()
+	n := 120
+	if testing.Short() {
+		n = 40
+	}
+	for i := range n {
+		put(t, s, fmt.Sprintf("cal/e%03d.ics", i%50), fmt.Sprint(i))
+		if i%20 == 0 {
+			if err := s.Maintain(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	close(done)
+	if err := <-errs; err != nil {
+		t.Fatalf("reader failed during maintenance: %v", err)
+	}
+	if err := s.Maintain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	packs, _ := s.disk.packs()
+	if len(packs) > 3 {
+		t.Fatalf("%d packs with MaxPacks 2", len(packs))
+	}
+	s.Close()
+	fsck(t, dir)
 }

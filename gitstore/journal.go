@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -306,21 +307,30 @@ func (j *journal) maybeRotate(materialize func() error) {
 	go func() {
 		defer j.ckpt.Done()
 		old.Close()
-		err := materialize()
-		if err == nil {
-			err = syncAll([]string{j.d.refPath()})
-		}
-		if err == nil {
-			err = os.Remove(filepath.Join(dir, journalOldName))
-		}
-		if err == nil {
-			err = syncPath(dir)
-		}
-		if err != nil {
-			j.d.log.Error("gitstore: journal checkpoint failed; it will be replayed on next open", "err", err)
+		// Retry until it works: journal.old must not be replaced before.
+		for wait := 100 * time.Millisecond; ; wait = min(2*wait, 30*time.Second) {
+			err := materialize()
+			if err == nil {
+				err = syncAll([]string{j.d.refPath()})
+			}
+			if err == nil {
+				err = os.Remove(filepath.Join(dir, journalOldName))
+			}
+			if err == nil {
+				err = syncPath(dir)
+			}
+			if err == nil {
+				break
+			}
+			j.d.log.Error("gitstore: journal checkpoint failed; retrying (it is replayed on open)", "err", err)
+			select {
+			case <-time.After(wait):
+			case <-j.d.matStop:
+				return // busy stays set: close keeps journal.old for replay
+			}
 		}
 		j.mu.Lock()
-		j.busy = err != nil
+		j.busy = false
 		j.mu.Unlock()
 	}()
 }

@@ -55,7 +55,7 @@ func (m *maintainer) run(ctx context.Context) {
 }
 
 // mergeBudget bounds the content bytes one maintenance run holds in memory.
-const mergeBudget = 256 << 20
+const mergeBudget = 512 << 20
 
 // Maintain keeps the repository small and fast: it writes journalled
 // objects out, then, when there are loose objects (written by other git

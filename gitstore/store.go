@@ -4,6 +4,17 @@
 //
 // Paths are slash-separated repository paths such as
 // "calendars/alice/event.ics"; the store attaches no meaning to them.
+//
+// How a commit is made (see batch.go, journal.go, pack.go): objects are
+// built with plumbing only (no worktree); decoded trees are cached by id,
+// so a commit re-encodes only the trees on the changed path. Concurrent
+// batches are queued and the first waiter makes the whole queue durable
+// with one append and one fsync of the commit journal (group commit); a
+// rewritten tree is journalled as a splice of its previous version. The
+// objects then stay readable from memory until a background writer packs
+// them (with each tree a delta of its newer version) and moves the ref
+// file. On open, the journal is replayed. go-git is used for packed-object
+// reads (under a mutex), transports, and nothing else.
 package gitstore
 
 import (
@@ -42,7 +53,7 @@ type Options struct {
 	// Logger receives diagnostics; default slog.Default().
 	Logger *slog.Logger
 	// PackInterval is how long committed objects may stay only in the
-	// journal (and memory) before they are written to a pack; default 1s.
+	// journal (and memory) before they are written to a pack; default 5s.
 	PackInterval time.Duration
 	// MaxPacks is the number of packs above which background maintenance
 	// merges packs; default 16.
@@ -65,7 +76,7 @@ func (o *Options) defaults() {
 		o.Logger = slog.Default()
 	}
 	if o.PackInterval == 0 {
-		o.PackInterval = time.Second
+		o.PackInterval = 5 * time.Second
 	}
 	if o.MaxPacks == 0 {
 		o.MaxPacks = 16
