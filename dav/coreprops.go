@@ -28,6 +28,7 @@ func registerCore(r *Registry) {
 	r.AddProperty(Property{Name: PropPropVersion, Protected: true, Hidden: true})
 	r.AddProperty(Property{Name: DAVName("group"), Protected: true, Hidden: true})
 	registerACLProps(r)
+	registerSync(r)
 	registerPrincipalProps(r)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gocaldav/gocaldav/dav/propfile"
@@ -37,6 +38,9 @@ type Server struct {
 	CommitEmail string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	syncOnce sync.Once
+	syncSt   *syncState
 }
 
 // Hooks are the points where an application on top of dav (caldav)
