@@ -10,14 +10,9 @@ import (
 	"time"
 )
 
-// knownFailures are the conformance steps allowed to fail for now:
-// python-caldav's sync-token steps need sync-collection (RFC 6578), which
-// the next layer adds. Every other step must pass.
-var knownFailures = map[string]bool{
-	"sync_token_initial":            true,
-	"sync_initial_excludes_removed": true,
-	"objects_by_sync_token_delta":   true,
-}
+// knownFailures are the conformance steps allowed to fail: none. (The
+// sync-token steps failed until sync-collection landed.)
+var knownFailures = map[string]bool{}
 
 // TestConformance runs the shared third-party conformance suite
 // (../shared/conformance/conformance.sh: litmus, python-caldav and
@@ -94,7 +89,7 @@ func TestConformance(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("conformance: %d passed, %d failed, %d skipped (allowed: %d sync-token steps)", passed, failed, skipped, len(knownFailures))
+	t.Logf("conformance: %d passed, %d failed, %d skipped", passed, failed, skipped)
 	if passed < 30 {
 		t.Errorf("only %d steps passed; the suite did not run fully\n%s", passed, log)
 	}
