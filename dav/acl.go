@@ -11,17 +11,20 @@ import (
 	"github.com/gocaldav/gocaldav/dav/propfile"
 )
 
-// Privilege is a DAV privilege (RFC 3744 §3), by local name in DAV:.
+// Privilege is a DAV privilege (RFC 3744 §3), by local name in DAV: (or
+// CALDAV:read-free-busy; Privilege.Name gives the element).
 type Privilege = propfile.Privilege
 
 // aggregates lists what each aggregate privilege contains, as robur
 // aggregates them (privileges.ml): all contains everything; write contains
 // write-content, write-properties, write-acl, bind and unbind; read-acl
-// contains read-current-user-privilege-set.
+// contains read-current-user-privilege-set. Read contains
+// CALDAV:read-free-busy (RFC 4791 §6.1.1), which robur lacks.
 var aggregates = map[Privilege][]Privilege{
 	propfile.PrivAll: {propfile.PrivRead, propfile.PrivWrite, propfile.PrivWriteContent, propfile.PrivWriteProperties,
 		propfile.PrivUnlock, propfile.PrivReadACL, propfile.PrivReadCurrentUserPrivilegeSet, propfile.PrivWriteACL,
 		propfile.PrivBind, propfile.PrivUnbind},
+	propfile.PrivRead: {propfile.PrivReadFreeBusy},
 	propfile.PrivWrite: {propfile.PrivWriteContent, propfile.PrivWriteProperties, propfile.PrivWriteACL,
 		propfile.PrivBind, propfile.PrivUnbind},
 	propfile.PrivReadACL: {propfile.PrivReadCurrentUserPrivilegeSet},
@@ -30,7 +33,7 @@ var aggregates = map[Privilege][]Privilege{
 // AllPrivileges lists the privileges the server supports, in the order
 // current-user-privilege-set lists them.
 var AllPrivileges = []Privilege{
-	propfile.PrivRead, propfile.PrivWrite, propfile.PrivWriteContent, propfile.PrivWriteProperties,
+	propfile.PrivRead, propfile.PrivReadFreeBusy, propfile.PrivWrite, propfile.PrivWriteContent, propfile.PrivWriteProperties,
 	propfile.PrivBind, propfile.PrivUnbind, propfile.PrivReadACL, propfile.PrivReadCurrentUserPrivilegeSet,
 	propfile.PrivWriteACL, propfile.PrivUnlock, propfile.PrivAll,
 }
@@ -296,11 +299,12 @@ func parseRequestACE(n propfile.Node) (propfile.ACE, bool, *Error) {
 					if pr.IsText {
 						continue
 					}
-					if pr.Name.Space != NS || !isPrivilege(Privilege(pr.Name.Local)) {
+					p, known := propfile.PrivilegeOf(pr.Name)
+					if !known || !isPrivilege(p) {
 						return ace, false, Precondition(http.StatusForbidden, DAVName("not-supported-privilege"),
 							"unsupported privilege "+clark(pr.Name))
 					}
-					ace.Privileges = append(ace.Privileges, Privilege(pr.Name.Local))
+					ace.Privileges = append(ace.Privileges, p)
 				}
 			}
 			haveVerb = len(ace.Privileges) > 0

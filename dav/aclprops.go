@@ -117,7 +117,7 @@ func getCurrentUserPrivileges(ctx context.Context, c *Call, n *Node) (propfile.P
 	}
 	out := value(PropCurrentUserPrivileges)
 	for _, p := range privs {
-		out.Value = append(out.Value, elem(DAVName("privilege"), elem(DAVName(string(p)))))
+		out.Value = append(out.Value, elem(DAVName("privilege"), elem(p.Name())))
 	}
 	return out, nil
 }
@@ -126,7 +126,7 @@ func getCurrentUserPrivileges(ctx context.Context, c *Call, n *Node) (propfile.P
 func getSupportedPrivileges(context.Context, *Call, *Node) (propfile.Property, error) {
 	var node func(p Privilege, abstract bool) propfile.Node
 	node = func(p Privilege, abstract bool) propfile.Node {
-		sp := elem(DAVName("supported-privilege"), elem(DAVName("privilege"), elem(DAVName(string(p)))))
+		sp := elem(DAVName("supported-privilege"), elem(DAVName("privilege"), elem(p.Name())))
 		if abstract {
 			sp.Children = append(sp.Children, elem(DAVName("abstract")))
 		}

@@ -50,6 +50,14 @@ type Report struct {
 	Applies func(n *Node) bool
 	// Run answers the report; it returns the status and the body.
 	Run func(ctx context.Context, c *Call, n *Node, body *etree.Element) (status int, out []byte, err error)
+	// Privilege is what the user needs on the request URI to run the
+	// report; empty means DAV:read.
+	Privilege Privilege
+	// Conceal answers 404 rather than 403 to a user without Privilege,
+	// so the resource's existence is not revealed (RFC 4791 §7.10).
+	Conceal bool
+	// ContentType is the media type of Run's body; empty means XML.
+	ContentType string
 }
 
 // Registry holds the properties and reports a server knows. The dav

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/beevik/etree"
+
 	"github.com/gocaldav/gocaldav/dav/propfile"
 	"github.com/gocaldav/gocaldav/gitstore"
 	"github.com/gocaldav/gocaldav/webmachine"
@@ -27,6 +29,12 @@ type resource struct {
 
 	node   *Node
 	looked bool
+
+	// The REPORT body, read once (the privilege check needs to know the
+	// report before Report runs).
+	reportRoot *etree.Element
+	reportErr  error
+	reportRead bool
 }
 
 // target returns the requested node (nil when missing), looked up once in
@@ -123,6 +131,8 @@ func (r *resource) requiredPrivileges(n *Node) []check {
 		return []check{{r.segs, propfile.PrivWriteProperties}}
 	case webmachine.MethodACL:
 		return []check{{r.segs, propfile.PrivWriteACL}}
+	case webmachine.MethodReport:
+		return []check{{r.segs, r.reportPrivilege()}}
 	case webmachine.MethodMkcol:
 		return []check{{parent, propfile.PrivBind}}
 	default:
@@ -139,6 +149,11 @@ func (r *resource) requiredPrivileges(n *Node) []check {
 // gets 403 (robur answers 403 to both, S2).
 func (r *resource) Forbidden(ctx context.Context, _ *webmachine.Request) (bool, error) {
 	ok, err := r.permitted(ctx)
+	if err == nil && !ok && r.c.HTTP.Method == webmachine.MethodReport {
+		if rep := r.report(); rep != nil && rep.Conceal {
+			return false, halt(errNotFound)
+		}
+	}
 	return !ok, err
 }
 

@@ -80,7 +80,8 @@ func ParseTimestamp(s string) (time.Time, error) {
 }
 
 // Privilege is a WebDAV privilege as robur stores it in an ACE: the local
-// name of an element in the DAV: namespace.
+// name of an element in the DAV: namespace, except PrivReadFreeBusy, which
+// lives in the CalDAV namespace (Name gives the element of each).
 type Privilege string
 
 // The privileges robur knows (Webdav_xml.privilege).
@@ -98,10 +99,37 @@ const (
 	PrivAll                         Privilege = "all"
 )
 
+// PrivReadFreeBusy is CALDAV:read-free-busy (RFC 4791 §6.1.1), stored as
+// <C:read-free-busy/> inside the DAV:privilege of an ACE. Robur does not
+// know it: it drops it when reading, so an ACE granting only it is
+// skipped there (and grants nothing), while robur's own files read here
+// unchanged.
+const PrivReadFreeBusy Privilege = "read-free-busy"
+
 var knownPrivileges = map[Privilege]bool{
 	PrivRead: true, PrivWrite: true, PrivWriteContent: true, PrivWriteProperties: true,
 	PrivUnlock: true, PrivReadACL: true, PrivReadCurrentUserPrivilegeSet: true,
 	PrivWriteACL: true, PrivBind: true, PrivUnbind: true, PrivAll: true,
+	PrivReadFreeBusy: true,
+}
+
+// Name returns the element that names p in XML: {DAV:}p, or
+// {urn:ietf:params:xml:ns:caldav}read-free-busy.
+func (p Privilege) Name() xml.Name {
+	if p == PrivReadFreeBusy {
+		return CalDAV(string(p))
+	}
+	return DAV(string(p))
+}
+
+// PrivilegeOf returns the known privilege named by the element n; ok is
+// false for any other name (namespaces compared by URI).
+func PrivilegeOf(n xml.Name) (p Privilege, ok bool) {
+	p = Privilege(n.Local)
+	if !knownPrivileges[p] || p.Name() != n {
+		return "", false
+	}
+	return p, true
 }
 
 // PrincipalKind says which principal an ACE applies to.
@@ -178,7 +206,7 @@ func (a ACE) Node() Node {
 	default:
 		privs := make([]Node, len(a.Privileges))
 		for i, p := range a.Privileges {
-			privs[i] = Element(DAV(string(p)), nil)
+			privs[i] = Element(p.Name(), nil)
 		}
 		verb := "grant"
 		if a.Kind == Deny {
@@ -333,8 +361,11 @@ func parseGrantOrDeny(n Node) (ACE, bool) {
 		}
 		var privs []Privilege
 		for _, p := range c.Children {
-			if !p.IsText && p.Name.Space == NamespaceDAV && len(p.Children) == 0 && knownPrivileges[Privilege(p.Name.Local)] {
-				privs = append(privs, Privilege(p.Name.Local))
+			if p.IsText || len(p.Children) != 0 {
+				continue
+			}
+			if priv, ok := PrivilegeOf(p.Name); ok {
+				privs = append(privs, priv)
 			}
 		}
 		if len(privs) > 0 {
