@@ -17,10 +17,12 @@ import (
 )
 
 // registerReports adds calendar-query (RFC 4791 §7.8) and
-// calendar-multiget (§7.9), both on calendars and their objects.
+// calendar-multiget (§7.9), both on calendars and their objects, and
+// free-busy-query (§7.10) on the collections of the calendar tree.
 func (h *handler) registerReports(reg *dav.Registry) {
 	reg.AddReport(dav.Report{Name: nameCalDAV("calendar-query"), Applies: h.reportApplies, Run: h.calendarQuery})
 	reg.AddReport(dav.Report{Name: nameCalDAV("calendar-multiget"), Applies: h.reportApplies, Run: h.calendarMultiget})
+	reg.AddReport(h.freeBusyReport())
 }
 
 // reportApplies is true on calendar collections and on the objects in

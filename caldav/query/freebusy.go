@@ -1,6 +1,7 @@
 package query
 
 import (
+	"strings"
 	"time"
 
 	"github.com/emersion/go-ical"
@@ -85,4 +86,37 @@ func (m *matcher) periodBounds(it value.Item) ([2]time.Time, error) {
 		return [2]time.Time{}, dataErr(err)
 	}
 	return [2]time.Time{s, e}, nil
+}
+
+// FreeBusyPeriod is one period of a FREEBUSY property: its FBTYPE
+// (upper case, BUSY when absent) and its [Start, End).
+type FreeBusyPeriod struct {
+	Type       string
+	Start, End time.Time
+}
+
+// FreeBusyPeriods lists the FREEBUSY periods of the VFREEBUSY component c
+// of cal, resolving times as o says. Errors wrap ErrInvalidData.
+func FreeBusyPeriods(cal *ical.Calendar, c *ical.Component, o Options) ([]FreeBusyPeriod, error) {
+	m := &matcher{ctx: o.context(cal), lim: o.Limits}
+	var out []FreeBusyPeriod
+	for i := range c.Props[ical.PropFreeBusy] {
+		p := &c.Props[ical.PropFreeBusy][i]
+		fbtype := strings.ToUpper(p.Params.Get(ical.ParamFreeBusyType))
+		if fbtype == "" {
+			fbtype = "BUSY"
+		}
+		items, err := value.PropList(p)
+		if err != nil {
+			return nil, dataErr(err)
+		}
+		for _, it := range items {
+			se, err := m.periodBounds(it)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, FreeBusyPeriod{Type: fbtype, Start: se[0], End: se[1]})
+		}
+	}
+	return out, nil
 }
