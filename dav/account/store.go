@@ -41,7 +41,7 @@ type Options struct {
 	// Admin is the superuser's name; default "root".
 	Admin string
 	// Hasher computes password hashes; nil means argon2id with
-	// password.DefaultParams, four at a time.
+	// password.DefaultParams, two at a time.
 	Hasher *password.Hasher
 	// Cache remembers verified credentials; nil means five minutes.
 	Cache *password.Cache
@@ -67,7 +67,7 @@ func New(store *gitstore.Store, o Options) *Manager {
 		o.Admin = "root"
 	}
 	if o.Hasher == nil {
-		o.Hasher = password.NewHasher(password.DefaultParams, 4)
+		o.Hasher = password.NewHasher(password.DefaultParams, 2)
 	}
 	if o.Cache == nil {
 		o.Cache = password.NewCache(5*time.Minute, 10_000)

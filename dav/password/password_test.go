@@ -127,3 +127,13 @@ func TestCache(t *testing.T) {
 		t.Fatalf("cache grew to %d entries, max 4", len(c.entries))
 	}
 }
+
+// BenchmarkHashDefault measures one login's hash with DefaultParams.
+func BenchmarkHashDefault(b *testing.B) {
+	h := NewHasher(DefaultParams, 1)
+	for b.Loop() {
+		if _, err := h.Hash(context.Background(), "correct horse"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
