@@ -117,8 +117,23 @@ func initRepo(dir, branch string) error {
 func (d *diskBackend) cleanStale() {
 	tmps, _ := filepath.Glob(filepath.Join(d.dir, "objects", "??", "tmp_obj_*"))
 	locks, _ := filepath.Glob(filepath.Join(d.dir, "refs", "heads", "*.lock"))
-	replays, _ := filepath.Glob(filepath.Join(d.dir, "objects", "??", "*.replay"))
-	locks = append(locks, replays...)
+	tmpPacks, _ := filepath.Glob(filepath.Join(d.dir, "objects", "pack", "*.tmp"))
+	locks = append(locks, tmpPacks...)
+	// A crash while packs were written or deleted can leave a pack without
+	// its index (unused, remove) or an index without its pack (remove it,
+	// else lookups through it fail).
+	idxs, _ := filepath.Glob(filepath.Join(d.dir, "objects", "pack", "pack-*.idx"))
+	packs, _ := filepath.Glob(filepath.Join(d.dir, "objects", "pack", "pack-*.pack"))
+	for _, p := range idxs {
+		if _, err := os.Stat(strings.TrimSuffix(p, ".idx") + ".pack"); errors.Is(err, fs.ErrNotExist) {
+			locks = append(locks, p)
+		}
+	}
+	for _, p := range packs {
+		if _, err := os.Stat(strings.TrimSuffix(p, ".pack") + ".idx"); errors.Is(err, fs.ErrNotExist) {
+			locks = append(locks, p)
+		}
+	}
 	for _, p := range append(tmps, locks...) {
 		d.log.Info("gitstore: removing stale temporary file", "path", p)
 		os.Remove(p)

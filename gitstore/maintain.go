@@ -153,7 +153,8 @@ func (s *Store) Maintain(ctx context.Context) error {
 	d.mu.Lock()
 	for _, p := range merged {
 		base := filepath.Join(d.dir, "objects", "pack", "pack-"+p.id.String())
-		for _, ext := range []string{".pack", ".idx", ".rev", ".keep"} {
+		// The index goes first: an index without its pack breaks reads.
+		for _, ext := range []string{".idx", ".pack", ".rev", ".keep"} {
 			os.Remove(base + ext)
 		}
 	}
