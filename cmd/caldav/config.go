@@ -78,10 +78,10 @@ var flagGroups = []flagGroup{
 	{"Limits", []string{"max-body", "max-xml-depth", "read-timeout", "write-timeout", "idle-timeout", "max-header-bytes"}},
 }
 
-// parseConfig reads the command line args (without the program name).
-// Every flag may also be given as an environment variable CALDAV_NAME
+// parseConfig reads the command line args (without the program name);
+// --help prints the usage to usage. Every flag may also be given as an environment variable CALDAV_NAME
 // (upper case, dashes as underscores); the command line wins.
-func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+func parseConfig(args []string, getenv func(string) string, usage io.Writer) (*config, error) {
 	c := &config{}
 	fs := flag.NewFlagSet("caldav", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported in one line by main
@@ -126,7 +126,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			printUsage(fs, stderr)
+			printUsage(fs, usage)
 		}
 		return nil, err
 	}
@@ -217,6 +217,11 @@ func (c *config) validate(trusted string) error {
 	if c.authHeader != "" && len(c.trustedProxy) == 0 {
 		return errors.New("--auth-header needs --trusted-proxy: otherwise anyone could set the header")
 	}
+	if c.webUI != "" {
+		if st, err := os.Stat(c.webUI); err != nil || !st.IsDir() {
+			return fmt.Errorf("--web-ui %s is not a directory", c.webUI)
+		}
+	}
 	if c.maxBody <= 0 || c.maxXMLDepth <= 0 {
 		return errors.New("--max-body and --max-xml-depth must be positive")
 	}
@@ -229,7 +234,11 @@ func printUsage(fs *flag.FlagSet, w io.Writer) {
 	fmt.Fprintf(w, "       caldav passwd --data DIR USER        (set a password offline)\n")
 	fmt.Fprintf(w, "       caldav import --data DIR --calendar NAME --user USER FILE.ics\n\n")
 	fmt.Fprintf(w, "Each flag may also be set as CALDAV_NAME in the environment (e.g. CALDAV_ADMIN_PASSWORD).\n")
-	for _, g := range flagGroups {
+	groups := flagGroups
+	if other := ungrouped(fs); len(other) > 0 {
+		groups = append(groups[:len(groups):len(groups)], flagGroup{"Other", other})
+	}
+	for _, g := range groups {
 		fmt.Fprintf(w, "\n%s:\n", g.title)
 		for _, n := range g.names {
 			f := fs.Lookup(n)
@@ -243,6 +252,23 @@ func printUsage(fs *flag.FlagSet, w io.Writer) {
 			fmt.Fprintf(w, "  --%-22s %s%s\n", n, f.Usage, def)
 		}
 	}
+}
+
+// ungrouped returns the flags no group lists, so --help shows them too.
+func ungrouped(fs *flag.FlagSet) []string {
+	grouped := map[string]bool{}
+	for _, g := range flagGroups {
+		for _, n := range g.names {
+			grouped[n] = true
+		}
+	}
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if !grouped[f.Name] {
+			names = append(names, f.Name)
+		}
+	})
+	return names
 }
 
 // applyEnv sets each flag from CALDAV_NAME when that variable is set.

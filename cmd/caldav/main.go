@@ -27,7 +27,7 @@ func main() {
 			os.Exit(runImport(args[1:]))
 		}
 	}
-	cfg, err := parseConfig(args, os.Getenv, os.Stderr)
+	cfg, err := parseConfig(args, os.Getenv, os.Stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
 	}
@@ -35,26 +35,33 @@ func main() {
 		fmt.Fprintln(os.Stderr, "caldav:", err)
 		os.Exit(2)
 	}
-	log, err := newLogger(cfg)
+	log, sys, err := newLogger(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "caldav:", err)
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first signal the default action returns: a second one
+	// ends a shutdown that takes too long.
+	context.AfterFunc(ctx, stop)
 	if err := run(ctx, cfg, log); err != nil {
-		log.Error("caldav stopped", "err", err)
+		// One line on stderr; syslog, which does not see stderr, gets it too.
+		if sys != nil {
+			sys.Error("caldav stopped", "err", err)
+		}
 		fmt.Fprintln(os.Stderr, "caldav:", err)
 		os.Exit(1)
 	}
 }
 
 // newLogger builds the slog logger the flags ask for: text or JSON on
-// stderr, and RFC 5424 syslog when --syslog is set.
-func newLogger(cfg *config) (*slog.Logger, error) {
+// stderr, and RFC 5424 syslog when --syslog is set. sys logs to syslog
+// alone (nil without --syslog).
+func newLogger(cfg *config) (log, sys *slog.Logger, err error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
+		return nil, nil, fmt.Errorf("--log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
@@ -64,9 +71,10 @@ func newLogger(cfg *config) (*slog.Logger, error) {
 	if cfg.syslog != "" {
 		sh, err := newSyslogHandler(cfg.syslog, level)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		h = fanout{h, sh}
+		sys = slog.New(sh)
 	}
-	return slog.New(h), nil
+	return slog.New(h), sys, nil
 }

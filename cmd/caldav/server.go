@@ -86,9 +86,6 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger, store *gitstore.
 	a.accounts.Routes(rt)
 	srv.Routes(rt)
 	if cfg.webUI != "" {
-		if st, err := os.Stat(cfg.webUI); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("--web-ui %s is not a directory", cfg.webUI)
-		}
 		ui := webUI{dir: cfg.webUI, language: cfg.language}
 		rt.NotFound = ui
 		a.handler = rootSplit(ui, rt)
@@ -131,6 +128,16 @@ func withScheme(next http.Handler, cfg *config) http.Handler {
 // run opens the store, serves until ctx ends, then shuts down gracefully:
 // stop accepting, finish requests in flight, flush pending pushes.
 func run(ctx context.Context, cfg *config, log *slog.Logger) error {
+	// The certificate is read before the store is opened, so a missing
+	// one changes nothing on disk.
+	var cert *certReloader
+	if cfg.httpsAddr != "" {
+		var err error
+		certFile, keyFile := tlsFiles(cfg)
+		if cert, err = newCertReloader(certFile, keyFile, log); err != nil {
+			return err
+		}
+	}
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -142,10 +149,11 @@ func run(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	var servers []*http.Server
 	errc := make(chan error, 3)
-	serve := func(addr string, h http.Handler, tlsCert *certReloader, what string) error {
+	// serve listens on addr and returns the address bound (port 0 picks one).
+	serve := func(addr string, h http.Handler, tlsCert *certReloader, what string) (string, error) {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			return fmt.Errorf("listening on %s: %w", addr, err)
+			return "", fmt.Errorf("listening on %s: %w", addr, err)
 		}
 		hs := &http.Server{
 			Handler:           h,
@@ -166,29 +174,25 @@ func run(ctx context.Context, cfg *config, log *slog.Logger) error {
 			}
 			errc <- hs.Serve(ln)
 		}()
-		return nil
+		return ln.Addr().String(), nil
 	}
+	var httpsAddr string
 	if cfg.httpsAddr != "" {
-		certFile, keyFile := tlsFiles(cfg)
-		cert, err := newCertReloader(certFile, keyFile, log)
-		if err != nil {
-			return err
-		}
-		if err := serve(cfg.httpsAddr, a.handler, cert, "https"); err != nil {
+		if httpsAddr, err = serve(cfg.httpsAddr, a.handler, cert, "https"); err != nil {
 			return err
 		}
 	}
 	if cfg.httpAddr != "" {
 		h := a.handler
-		if cfg.httpsAddr != "" {
-			h = redirectToHTTPS(cfg.host, cfg.httpsAddr)
+		if httpsAddr != "" {
+			h = redirectToHTTPS(cfg.host, httpsAddr)
 		}
-		if err := serve(cfg.httpAddr, h, nil, "http"); err != nil {
+		if _, err := serve(cfg.httpAddr, h, nil, "http"); err != nil {
 			return err
 		}
 	}
 	if cfg.metricsAddr != "" {
-		if err := serve(cfg.metricsAddr, a.metrics.handler(), nil, "metrics"); err != nil {
+		if _, err := serve(cfg.metricsAddr, a.metrics.handler(), nil, "metrics"); err != nil {
 			return err
 		}
 	}
