@@ -82,6 +82,9 @@ func (r *resource) transfer(ctx context.Context, dst webmachine.Destination, mov
 			}
 			status = http.StatusNoContent
 		}
+		if err := r.checkTransfer(ctx, src, parent, existing, dsegs); err != nil {
+			return err
+		}
 		if err := copyNode(tx, src, dsegs, depth == "infinity"); err != nil {
 			return err
 		}
@@ -99,6 +102,41 @@ func (r *resource) transfer(ctx context.Context, dst webmachine.Destination, mov
 		return 0, halt(err)
 	}
 	return status, nil
+}
+
+// checkTransfer applies the application's checks (CalDAV: a calendar
+// object's validity and UID uniqueness, no calendar inside a calendar) to
+// what a COPY or MOVE is about to put at dsegs, as a PUT or MKCOL there
+// would.
+func (r *resource) checkTransfer(ctx context.Context, src, parent, existing *Node, dsegs []string) error {
+	hooks := r.s.Hooks
+	if src.Collection {
+		if hooks.CheckMkcol == nil {
+			return nil
+		}
+		var types []Name
+		if rt, ok := src.Props().Get(PropResourceType); ok {
+			for _, v := range rt.Value {
+				if !v.IsText {
+					types = append(types, v.Name)
+				}
+			}
+		}
+		return hooks.CheckMkcol(ctx, r.c, parent, types)
+	}
+	if hooks.CheckPut == nil {
+		return nil
+	}
+	body, err := src.Content()
+	if err != nil {
+		return err
+	}
+	ct, _ := src.Text(PropContentType)
+	if existing != nil && existing.Collection {
+		existing = nil
+	}
+	_, err = hooks.CheckPut(ctx, r.c, parent, existing, dsegs[len(dsegs)-1], body, ct)
+	return err
 }
 
 // hasPrefix reports whether segs lies at or below prefix.

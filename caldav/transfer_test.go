@@ -1,0 +1,33 @@
+package caldav
+
+import (
+	"strings"
+	"testing"
+)
+
+// COPY and MOVE into a calendar pass the same checks as a PUT there.
+func TestCopyMoveIntoCalendarIsChecked(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.mkcalendar("/calendars/cal/", "")
+	e.mkcalendar("/calendars/other/", "")
+	e.must(201, "MKCOL", "/calendars/plain/", "")
+	e.must(201, "PUT", "/calendars/plain/notes.txt", "not a calendar", "Content-Type", "text/plain")
+	one := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:same\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260101T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	e.put("/calendars/cal/a.ics", one)
+	e.put("/calendars/other/b.ics", one)
+
+	r := e.do("COPY", "/calendars/plain/notes.txt", "", "Destination", "/calendars/cal/notes.txt")
+	if r.Status != 415 && r.Status != 403 {
+		t.Errorf("COPY of a text file into a calendar: %d\n%s", r.Status, r.Body)
+	}
+	r = e.do("MOVE", "/calendars/other/b.ics", "", "Destination", "/calendars/cal/b.ics")
+	wantError(t, r, 409, "{urn:ietf:params:xml:ns:caldav}no-uid-conflict")
+	e.must(200, "GET", "/calendars/other/b.ics", "") // nothing moved
+	// Into a plain collection anything goes, and a calendar cannot be
+	// copied into a calendar.
+	e.must(201, "COPY", "/calendars/other/b.ics", "", "Destination", "/calendars/plain/b.ics")
+	r = e.do("COPY", "/calendars/other/", "", "Destination", "/calendars/cal/inner/")
+	if r.Status != 403 || !strings.Contains(r.Body, "calendar-collection-location-ok") {
+		t.Errorf("COPY of a calendar into a calendar: %d\n%s", r.Status, r.Body)
+	}
+}
