@@ -30,6 +30,7 @@ func registerCore(r *Registry) {
 	registerACLProps(r)
 	registerSync(r)
 	registerPrincipalProps(r)
+	registerPrincipalReports(r)
 }
 
 // value makes a property with the given children.

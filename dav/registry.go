@@ -63,9 +63,10 @@ type Report struct {
 // Registry holds the properties and reports a server knows. The dav
 // package registers the RFC 4918 ones; others (caldav) add theirs.
 type Registry struct {
-	props   map[Name]*Property
-	reports map[Name]*Report
-	makers  map[string]*CollectionMaker
+	props      map[Name]*Property
+	reports    map[Name]*Report
+	makers     map[string]*CollectionMaker
+	searchable []SearchableProperty
 }
 
 // NewRegistry returns a registry with the WebDAV core properties.
@@ -83,6 +84,27 @@ func (r *Registry) Property(n Name) *Property { return r.props[n] }
 
 // AddReport registers or replaces a report.
 func (r *Registry) AddReport(rep Report) { r.reports[rep.Name] = &rep }
+
+// SearchableProperty is a principal property DAV:principal-property-search
+// can search (RFC 3744 §9.5).
+type SearchableProperty struct {
+	Name Name
+	// Description tells people what the property holds (in English).
+	Description string
+}
+
+// AddSearchableProperty makes a principal property searchable by
+// DAV:principal-property-search; it is listed by
+// DAV:principal-search-property-set in the order added.
+func (r *Registry) AddSearchableProperty(p SearchableProperty) {
+	for i, q := range r.searchable {
+		if q.Name == p.Name {
+			r.searchable[i] = p
+			return
+		}
+	}
+	r.searchable = append(r.searchable, p)
+}
 
 // AddCollectionMaker registers a method that creates a kind of collection
 // (MKCALENDAR).
