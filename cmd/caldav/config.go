@@ -52,6 +52,9 @@ type config struct {
 	logLevel  string
 	logFormat string
 	syslog    string
+	// shutdownTimeout bounds a graceful shutdown: requests in flight
+	// and pending pushes.
+	shutdownTimeout time.Duration
 
 	// limits
 	maxBody        int64
@@ -74,7 +77,7 @@ var flagGroups = []flagGroup{
 	{"Listeners", []string{"http", "https", "host", "tls-cert", "tls-key", "tls-dir", "tls-proxy", "metrics"}},
 	{"Accounts", []string{"tofu", "auth-header", "trusted-proxy"}},
 	{"Web UI", []string{"web-ui", "language"}},
-	{"Operations", []string{"log-level", "log-format", "syslog", "trace"}},
+	{"Operations", []string{"log-level", "log-format", "syslog", "trace", "shutdown-timeout"}},
 	{"Limits", []string{"max-body", "max-xml-depth", "read-timeout", "write-timeout", "idle-timeout", "max-header-bytes"}},
 }
 
@@ -115,6 +118,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (*c
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.syslog, "syslog", "", "also send logs as RFC 5424 syslog to udp://HOST:PORT or tcp://HOST:PORT")
 	fs.StringVar(&traceMode, "trace", "off", "webmachine decision trace: off, log or header")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long to finish requests and push pending commits")
 	fs.Int64Var(&c.maxBody, "max-body", 10<<20, "largest request body in bytes")
 	fs.IntVar(&c.maxXMLDepth, "max-xml-depth", 64, "deepest XML nesting accepted")
 	fs.DurationVar(&c.readTimeout, "read-timeout", 60*time.Second, "time to read a whole request")
@@ -221,6 +225,9 @@ func (c *config) validate(trusted string) error {
 		if st, err := os.Stat(c.webUI); err != nil || !st.IsDir() {
 			return fmt.Errorf("--web-ui %s is not a directory", c.webUI)
 		}
+	}
+	if c.shutdownTimeout <= 0 {
+		return errors.New("--shutdown-timeout must be positive")
 	}
 	if c.maxBody <= 0 || c.maxXMLDepth <= 0 {
 		return errors.New("--max-body and --max-xml-depth must be positive")

@@ -204,7 +204,7 @@ func run(ctx context.Context, cfg *config, log *slog.Logger) error {
 	case <-ctx.Done():
 	}
 	log.Info("caldav shutting down")
-	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	shutdown, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
 	for _, hs := range servers {
 		if err := hs.Shutdown(shutdown); err != nil {
@@ -212,9 +212,24 @@ func run(ctx context.Context, cfg *config, log *slog.Logger) error {
 		}
 	}
 	if err := store.Flush(shutdown); err != nil {
-		return fmt.Errorf("flushing pushes: %w", err)
+		return unpushed(store.PushStatus(), cfg, err)
 	}
 	return nil
+}
+
+// unpushed is the error of a shutdown that could not push everything: it
+// says how many commits wait, that they are safe, and why.
+func unpushed(st gitstore.PushStatus, cfg *config, err error) error {
+	n := "1 commit"
+	if st.Pending != 1 {
+		n = fmt.Sprintf("%d commits", st.Pending)
+	}
+	why := st.LastError
+	if why == "" {
+		why = err.Error()
+	}
+	return fmt.Errorf("%s not pushed to the remote within --shutdown-timeout %s; they are kept in %s and pushed at the next start (%s)",
+		n, cfg.shutdownTimeout, cfg.dataDir, why)
 }
 
 // healthz answers GET /healthz: 200 while the store is readable, with the

@@ -59,10 +59,14 @@ func severity(l slog.Level) int {
 	return 7
 }
 
+// rfc5424Time is RFC 5424's TIMESTAMP: RFC 3339 with at most six
+// fraction digits.
+const rfc5424Time = "2006-01-02T15:04:05.000000Z07:00"
+
 // format renders one RFC 5424 message (facility daemon).
 func (h *syslogHandler) format(r slog.Record) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "<%d>1 %s %s caldav %d - - %s", 3*8+severity(r.Level), r.Time.UTC().Format(time.RFC3339Nano),
+	fmt.Fprintf(&b, "<%d>1 %s %s caldav %d - - %s", 3*8+severity(r.Level), r.Time.UTC().Format(rfc5424Time),
 		h.hostname, os.Getpid(), r.Message)
 	write := func(a slog.Attr) {
 		key := a.Key
