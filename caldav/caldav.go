@@ -137,6 +137,7 @@ func register(s *dav.Server, o Options) *handler {
 	h.uids = newLRU[string](max(10*h.o.CacheEntries, 100_000))
 	h.zones = newLRU[*zoneResult](256)
 	h.registerProperties(s.Registry)
+	registerPrincipalProperties(s.Registry)
 	h.registerReports(s.Registry)
 	s.Registry.AddCollectionMaker(dav.CollectionMaker{
 		Method: "MKCALENDAR",
