@@ -221,7 +221,11 @@ func TestProppatchAtomic(t *testing.T) {
 	body := `<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z">
 	  <D:set><D:prop><Z:colour>red</Z:colour><D:getetag>"forged"</D:getetag></D:prop></D:set>
 	</D:propertyupdate>`
-	ms := parseMultistatus(t, e.must(207, "PROPPATCH", "/calendars/c/", body).Body)
+	answer := e.must(207, "PROPPATCH", "/calendars/c/", body).Body
+	if !strings.Contains(answer, "cannot-modify-protected-property") {
+		t.Errorf("the 403 propstat lacks DAV:cannot-modify-protected-property:\n%s", answer)
+	}
+	ms := parseMultistatus(t, answer)
 	r := ms["/calendars/c/"]
 	if r["{urn:z}colour"].Status != 424 || r["{DAV:}getetag"].Status != 403 {
 		t.Fatalf("statuses: colour %d (want 424), getetag %d (want 403)", r["{urn:z}colour"].Status, r["{DAV:}getetag"].Status)

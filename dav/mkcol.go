@@ -49,7 +49,7 @@ func (r *resource) CreateCollection(ctx context.Context, rq *webmachine.Request)
 		return 0, halt(Errorf(http.StatusForbidden, "collections are created inside /calendars/ or /principals/"))
 	}
 	now := r.s.now()
-	var statuses []int
+	var statuses []updateResult
 	err = r.s.update(ctx, r.c, func(tx *gitstore.Txn) error {
 		log := r.s.logger()
 		parent, err := lookup(tx, parentSegs(r.segs), log)
@@ -113,10 +113,7 @@ func (r *resource) CreateCollection(ctx context.Context, rq *webmachine.Request)
 		if maker != nil {
 			ms.root.Space, ms.root.Tag = ms.w.prefixes[maker.Root.Space], maker.Root.Local+"-response"
 		}
-		resp := &Response{m: ms, el: ms.root}
-		for i, u := range updates {
-			resp.Name(statuses[i], u.prop.Name)
-		}
+		writeUpdateResults(&Response{m: ms, el: ms.root}, updates, statuses)
 		setXMLBody(rq, ms.Bytes())
 		return http.StatusForbidden, nil
 	}

@@ -71,6 +71,22 @@ func (r *Response) Prop(status int, p propfile.Property) {
 // propname, failures and PROPPATCH results).
 func (r *Response) Name(status int, n Name) { r.m.w.element(r.prop(status), n) }
 
+// PropstatError adds a DAV:error with the condition cond to the propstat
+// with status (RFC 4918 §14.22), once per condition.
+func (r *Response) PropstatError(status int, cond Name) {
+	ps := r.prop(status).Parent()
+	e := ps.SelectElement("D:error")
+	if e == nil {
+		e = ps.CreateElement("D:error")
+	}
+	for _, c := range e.ChildElements() {
+		if nameOf(c) == cond {
+			return
+		}
+	}
+	r.m.w.element(e, cond)
+}
+
 // Status gives the whole response a status instead of propstats (e.g. a
 // 404 for a missing href in a multiget).
 func (r *Response) Status(status int) {

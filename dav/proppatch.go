@@ -51,32 +51,39 @@ func propertyOf(e *etree.Element) propfile.Property {
 	return propfile.Property{Name: n.Name, Attrs: n.Attrs, Value: n.Children}
 }
 
+// updateResult is the outcome of one property update: its status and,
+// for a failure an RFC names, the condition element.
+type updateResult struct {
+	Status int
+	Cond   Name
+}
+
 // applyUpdates applies updates to props atomically: on any failure props
-// is left as it was. It returns each property's status: 200, 403 for a
-// protected property, the Check's status, or 424 for the rest once one
-// failed.
-func (s *Server) applyUpdates(ctx context.Context, c *Call, n *Node, props *propfile.Props, updates []propUpdate, creating bool) ([]int, bool, error) {
+// is left as it was. It returns each property's result: 200, 403
+// DAV:cannot-modify-protected-property for a protected property, the
+// Check's status and condition, or 424 for the rest once one failed.
+func (s *Server) applyUpdates(ctx context.Context, c *Call, n *Node, props *propfile.Props, updates []propUpdate, creating bool) ([]updateResult, bool, error) {
 	reg := s.registry()
-	statuses := make([]int, len(updates))
+	statuses := make([]updateResult, len(updates))
 	work := props.Clone()
 	failed := false
 	for i, u := range updates {
 		def := reg.props[u.prop.Name]
 		switch {
 		case def != nil && def.Protected && !(creating && (u.prop.Name == PropResourceType || def.SetOnCreate)):
-			statuses[i], failed = http.StatusForbidden, true
+			statuses[i], failed = updateResult{http.StatusForbidden, DAVName("cannot-modify-protected-property")}, true
 		case !u.remove && def != nil && def.Check != nil:
 			if err := def.Check(ctx, c, n, u.prop); err != nil {
 				var de *Error
 				if !errors.As(err, &de) || de.Status == http.StatusBadRequest {
 					return nil, false, err // internal, or a malformed request as a whole
 				}
-				statuses[i], failed = de.Status, true
+				statuses[i], failed = updateResult{de.Status, de.Cond}, true
 				continue
 			}
 			fallthrough
 		default:
-			statuses[i] = http.StatusOK
+			statuses[i] = updateResult{Status: http.StatusOK}
 			switch {
 			case u.remove:
 				work.Delete(u.prop.Name)
@@ -89,14 +96,25 @@ func (s *Server) applyUpdates(ctx context.Context, c *Call, n *Node, props *prop
 	}
 	if failed {
 		for i, st := range statuses {
-			if st == http.StatusOK {
-				statuses[i] = http.StatusFailedDependency
+			if st.Status == http.StatusOK {
+				statuses[i] = updateResult{Status: http.StatusFailedDependency}
 			}
 		}
 		return statuses, false, nil
 	}
 	*props = *work
 	return statuses, true, nil
+}
+
+// writeUpdateResults lists each updated property under its status, with
+// the condition element of a failure in that propstat's DAV:error.
+func writeUpdateResults(resp *Response, updates []propUpdate, results []updateResult) {
+	for i, u := range updates {
+		resp.Name(results[i].Status, u.prop.Name)
+		if results[i].Cond.Local != "" {
+			resp.PropstatError(results[i].Status, results[i].Cond)
+		}
+	}
 }
 
 // PropPatch answers PROPPATCH (RFC 4918 §9.2): all updates or none, in one
@@ -114,7 +132,7 @@ func (r *resource) PropPatch(ctx context.Context, rq *webmachine.Request) (int, 
 	if err != nil {
 		return 0, halt(err)
 	}
-	var statuses []int
+	var statuses []updateResult
 	err = r.s.update(ctx, r.c, func(tx *gitstore.Txn) error {
 		n, err := lookup(tx, r.segs, r.s.logger())
 		if err != nil {
@@ -139,10 +157,7 @@ func (r *resource) PropPatch(ctx context.Context, rq *webmachine.Request) (int, 
 	}
 	n, _ := r.target()
 	ms := NewMultistatus()
-	resp := ms.Add(n.Href())
-	for i, u := range updates {
-		resp.Name(statuses[i], u.prop.Name)
-	}
+	writeUpdateResults(ms.Add(n.Href()), updates, statuses)
 	setXMLBody(rq, ms.Bytes())
 	return http.StatusMultiStatus, nil
 }
