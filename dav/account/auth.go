@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 
 	"github.com/gocaldav/gocaldav/dav"
@@ -33,13 +34,18 @@ func (a authenticator) Authenticate(ctx context.Context, r *http.Request) (*dav.
 		return nil, challenge(), nil
 	}
 	m := a.m
+	userKey, addrKey := "user:"+user, "addr:"+clientAddr(r)
+	if err := m.throttle.wait(ctx, userKey, addrKey); err != nil {
+		return nil, "", err
+	}
 	props, err := principal(m.store.Head(), user)
 	if err != nil {
 		return nil, "", err
 	}
 	if props == nil {
 		if !a.tofu {
-			m.o.Logger.InfoContext(ctx, "login refused: unknown user", "user", user)
+			m.o.Logger.InfoContext(ctx, "login refused: unknown user", "user", user, "remote", clientAddr(r))
+			m.throttle.failed(addrKey)
 			return nil, challenge(), nil
 		}
 		return a.trustOnFirstUse(ctx, r, user, pass)
@@ -55,9 +61,11 @@ func (a authenticator) Authenticate(ctx context.Context, r *http.Request) (*dav.
 			return nil, "", fmt.Errorf("account: verifying %s: %w", user, err)
 		}
 		if !ok {
-			m.o.Logger.InfoContext(ctx, "login refused: wrong password", "user", user)
+			m.o.Logger.InfoContext(ctx, "login refused: wrong password", "user", user, "remote", clientAddr(r))
+			m.throttle.failed(userKey, addrKey)
 			return nil, challenge(), nil
 		}
+		m.throttle.succeeded(userKey, addrKey)
 		if upgrade {
 			if err := m.upgrade(ctx, user, pass, stored); err != nil {
 				return nil, "", err
@@ -67,6 +75,14 @@ func (a authenticator) Authenticate(ctx context.Context, r *http.Request) (*dav.
 		}
 	}
 	return m.principalOf(user, props), "", nil
+}
+
+// clientAddr is the request's remote IP address (without the port).
+func clientAddr(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // principalOf builds the access-control identity of a user.

@@ -57,8 +57,9 @@ type Options struct {
 
 // Manager creates, changes and authenticates users and groups.
 type Manager struct {
-	store *gitstore.Store
-	o     Options
+	store    *gitstore.Store
+	o        Options
+	throttle *throttle
 }
 
 // New returns a manager over store.
@@ -81,7 +82,7 @@ func New(store *gitstore.Store, o Options) *Manager {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Manager{store: store, o: o}
+	return &Manager{store: store, o: o, throttle: newThrottle()}
 }
 
 // Admin is the superuser's name.
