@@ -137,7 +137,7 @@ func TestWebUI(t *testing.T) {
 	// PROPFIND / is still DAV: principal discovery.
 	_, body := s.must(t, 207, request{method: "PROPFIND", path: "/", user: "root", pass: "secret",
 		header: map[string]string{"Depth": "0", "Content-Type": "application/xml"},
-		body: `<?xml version="1.0"?><propfind xmlns="DAV:"><prop><current-user-principal/></prop></propfind>`})
+		body:   `<?xml version="1.0"?><propfind xmlns="DAV:"><prop><current-user-principal/></prop></propfind>`})
 	if !strings.Contains(body, "/principals/root/") {
 		t.Errorf("PROPFIND / does not name root's principal:\n%s", body)
 	}
