@@ -108,13 +108,12 @@ func (r *resource) CreateCollection(ctx context.Context, rq *webmachine.Request)
 	if err == errMkcolProps {
 		// RFC 5689 §3.2 and RFC 4791 §5.3.1.2: the propstats go in a
 		// DAV:mkcol-response (C:mkcalendar-response) element.
-		ms := NewMultistatus()
-		ms.root.Tag = "mkcol-response"
+		root := DAVName("mkcol-response")
 		if maker != nil {
-			ms.root.Space, ms.root.Tag = ms.w.prefixes[maker.Root.Space], maker.Root.Local+"-response"
+			root = Name{Space: maker.Root.Space, Local: maker.Root.Local + "-response"}
 		}
-		writeUpdateResults(&Response{m: ms, el: ms.root}, updates, statuses)
-		setXMLBody(rq, ms.Bytes())
+		body := PropstatDocument(root, func(resp *Response) { writeUpdateResults(resp, updates, statuses) })
+		setXMLBody(rq, body)
 		return http.StatusForbidden, nil
 	}
 	if err != nil {

@@ -1,112 +1,352 @@
 package dav
 
 import (
-	"fmt"
+	"bytes"
 	"net/http"
-
-	"github.com/beevik/etree"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/gocaldav/gocaldav/dav/propfile"
 )
 
-// Multistatus builds a 207 Multi-Status body (RFC 4918 §13).
+// Multistatus builds a 207 Multi-Status body (RFC 4918 §13). Responses
+// are encoded as soon as the next one starts, so a large answer costs one
+// response's worth of structure at a time; the XML is written directly
+// (profiling showed building a DOM for 10,000 responses dominated PROPFIND
+// and REPORT). Namespaces are declared by URI: DAV:, CalDAV and
+// CalendarServer on the root, any other on the element that needs it.
 type Multistatus struct {
-	doc  *etree.Document
-	root *etree.Element
-	w    *nsWriter
+	buf     bytes.Buffer
+	root    string // qualified root element name
+	open    *Response
+	trailer []trailerElem
+	next    int      // counter for generated namespace prefixes
+	stack   []string // qualified names of the open elements
 }
 
-// NewMultistatus starts an empty multistatus document.
-func NewMultistatus() *Multistatus {
-	doc := newDocument()
-	root := doc.CreateElement("D:multistatus")
-	declareRootNamespaces(root)
-	return &Multistatus{doc: doc, root: root, w: newNSWriter(root)}
+// trailerElem is an element written after the responses.
+type trailerElem struct {
+	name Name
+	text string
+}
+
+// NewMultistatus starts an empty DAV:multistatus document.
+func NewMultistatus() *Multistatus { return newRooted(DAVName("multistatus")) }
+
+// newRooted starts a document whose root element is name (mkcol-response
+// and mkcalendar-response share the multistatus body model).
+func newRooted(name Name) *Multistatus {
+	m := &Multistatus{}
+	m.root = m.qualified(name)
+	m.buf.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n<")
+	m.buf.WriteString(m.root)
+	for _, p := range rootPrefixes {
+		m.buf.WriteString(` xmlns:` + p.prefix + `="` + p.uri + `"`)
+	}
+	m.buf.WriteByte('>')
+	return m
+}
+
+// rootPrefix returns the prefix declared on the root for uri.
+func rootPrefix(uri string) (string, bool) {
+	for _, p := range rootPrefixes {
+		if p.uri == uri {
+			return p.prefix, true
+		}
+	}
+	return "", false
+}
+
+// qualified returns prefix:local for a name in a root namespace, or the
+// bare local name for the empty namespace.
+func (m *Multistatus) qualified(n Name) string {
+	if p, ok := rootPrefix(n.Space); ok {
+		return p + ":" + n.Local
+	}
+	return n.Local
 }
 
 // Response is one DAV:response of a multistatus.
 type Response struct {
 	m         *Multistatus
-	el        *etree.Element
-	propstats map[int]*etree.Element // status → its DAV:prop
+	href      string
+	status    int
+	errs      []Name
+	propstats []*propstat
 }
 
-// Add starts the response for href.
+// propstat collects the properties answered with one status.
+type propstat struct {
+	status int
+	props  []propfile.Property // Value nil and nameOnly: an empty element
+	errs   []Name
+}
+
+// Add starts the response for href (the previous one is encoded).
 func (m *Multistatus) Add(href string) *Response {
-	el := m.root.CreateElement("D:response")
-	el.CreateElement("D:href").SetText(href)
-	return &Response{m: m, el: el}
+	m.flush()
+	m.open = &Response{m: m, href: href}
+	return m.open
 }
 
-// statusLine renders an HTTP status line for a DAV:status element.
-func statusLine(code int) string { return fmt.Sprintf("HTTP/1.1 %d %s", code, http.StatusText(code)) }
-
-// prop returns the DAV:prop element of the propstat with status.
-func (r *Response) prop(status int) *etree.Element {
-	if p, ok := r.propstats[status]; ok {
-		return p
+// prop returns the propstat with status.
+func (r *Response) prop(status int) *propstat {
+	for _, ps := range r.propstats {
+		if ps.status == status {
+			return ps
+		}
 	}
-	if r.propstats == nil {
-		r.propstats = make(map[int]*etree.Element, 2)
-	}
-	ps := r.el.CreateElement("D:propstat")
-	p := ps.CreateElement("D:prop")
-	ps.CreateElement("D:status").SetText(statusLine(status))
-	// The status must follow the prop: move it after later additions by
-	// keeping prop first, as created.
-	r.propstats[status] = p
-	return p
+	ps := &propstat{status: status}
+	r.propstats = append(r.propstats, ps)
+	return ps
 }
 
 // Prop adds a property with its value to the propstat with status.
 func (r *Response) Prop(status int, p propfile.Property) {
-	e := r.m.w.element(r.prop(status), p.Name)
-	r.m.w.attrs(e, p.Attrs)
-	for _, c := range p.Value {
-		r.m.w.node(e, c)
-	}
+	ps := r.prop(status)
+	ps.props = append(ps.props, p)
 }
 
 // Name adds an empty property element to the propstat with status (for
 // propname, failures and PROPPATCH results).
-func (r *Response) Name(status int, n Name) { r.m.w.element(r.prop(status), n) }
+func (r *Response) Name(status int, n Name) {
+	ps := r.prop(status)
+	ps.props = append(ps.props, propfile.Property{Name: n})
+}
 
 // PropstatError adds a DAV:error with the condition cond to the propstat
 // with status (RFC 4918 §14.22), once per condition.
 func (r *Response) PropstatError(status int, cond Name) {
-	ps := r.prop(status).Parent()
-	e := ps.SelectElement("D:error")
-	if e == nil {
-		e = ps.CreateElement("D:error")
-	}
-	for _, c := range e.ChildElements() {
-		if nameOf(c) == cond {
+	ps := r.prop(status)
+	for _, c := range ps.errs {
+		if c == cond {
 			return
 		}
 	}
-	r.m.w.element(e, cond)
+	ps.errs = append(ps.errs, cond)
 }
 
 // Status gives the whole response a status instead of propstats (e.g. a
 // 404 for a missing href in a multiget).
-func (r *Response) Status(status int) {
-	r.el.CreateElement("D:status").SetText(statusLine(status))
-}
+func (r *Response) Status(status int) { r.status = status }
 
 // Error adds a DAV:error element with the condition cond to the response.
-func (r *Response) Error(cond Name) {
-	e := r.el.CreateElement("D:error")
-	r.m.w.element(e, cond)
+func (r *Response) Error(cond Name) { r.errs = append(r.errs, cond) }
+
+// AddTrailer adds an element with text after the responses (such as
+// DAV:sync-token, RFC 6578 §6.4).
+func (m *Multistatus) AddTrailer(name Name, text string) {
+	m.trailer = append(m.trailer, trailerElem{name, text})
 }
 
-// Root returns the multistatus element, for elements after the responses
-// (such as DAV:sync-token).
-func (m *Multistatus) Root() *etree.Element { return m.root }
+// Bytes finishes and renders the document. The Multistatus must not be
+// used afterwards.
+func (m *Multistatus) Bytes() []byte {
+	m.flush()
+	for _, t := range m.trailer {
+		m.startElement(t.name, nil)
+		m.text(t.text)
+		m.endElement(t.name)
+	}
+	m.buf.WriteString("</" + m.root + ">\n")
+	return m.buf.Bytes()
+}
 
-// Bytes renders the document.
-func (m *Multistatus) Bytes() []byte { return writeDocument(m.doc) }
+// Len is the number of bytes encoded so far.
+func (m *Multistatus) Len() int { return m.buf.Len() }
 
-// Element appends an element named n, namespace by URI, to parent.
-func (m *Multistatus) Element(parent *etree.Element, n Name) *etree.Element {
-	return m.w.element(parent, n)
+// statusLine renders an HTTP status line for a DAV:status element.
+func statusLine(code int) string {
+	return "HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code)
+}
+
+// flush encodes the open response.
+func (m *Multistatus) flush() {
+	r := m.open
+	if r == nil {
+		return
+	}
+	m.open = nil
+	b := &m.buf
+	b.WriteString("<D:response><D:href>")
+	m.text(r.href)
+	b.WriteString("</D:href>")
+	if r.status != 0 {
+		b.WriteString("<D:status>" + statusLine(r.status) + "</D:status>")
+	}
+	m.writePropstats(r)
+	m.errors(r.errs)
+	b.WriteString("</D:response>")
+}
+
+// writePropstats encodes a response's propstats.
+func (m *Multistatus) writePropstats(r *Response) {
+	b := &m.buf
+	for _, ps := range r.propstats {
+		b.WriteString("<D:propstat><D:prop>")
+		for _, p := range ps.props {
+			m.startElement(p.Name, p.Attrs)
+			for _, c := range p.Value {
+				m.node(c)
+			}
+			m.endElement(p.Name)
+		}
+		b.WriteString("</D:prop><D:status>" + statusLine(ps.status) + "</D:status>")
+		m.errors(ps.errs)
+		b.WriteString("</D:propstat>")
+	}
+}
+
+// PropstatDocument renders a document whose root (DAV:mkcol-response,
+// CalDAV's mkcalendar-response) holds r's propstats directly.
+func PropstatDocument(root Name, fill func(r *Response)) []byte {
+	m := newRooted(root)
+	r := &Response{m: m}
+	fill(r)
+	m.writePropstats(r)
+	return m.Bytes()
+}
+
+// errors writes a DAV:error holding the conditions, if any.
+func (m *Multistatus) errors(conds []Name) {
+	if len(conds) == 0 {
+		return
+	}
+	m.buf.WriteString("<D:error>")
+	for _, c := range conds {
+		m.startElement(c, nil)
+		m.endElement(c)
+	}
+	m.buf.WriteString("</D:error>")
+}
+
+// elementPrefix returns the qualified name of n and, for a namespace not
+// declared on the root, the declaration to add.
+func (m *Multistatus) elementPrefix(n Name) (qname, decl string) {
+	switch {
+	case n.Space == "":
+		return n.Local, ""
+	case n.Space == propfile.NamespaceXML:
+		return "xml:" + n.Local, ""
+	}
+	if p, ok := rootPrefix(n.Space); ok {
+		return p + ":" + n.Local, ""
+	}
+	m.next++
+	p := "x" + strconv.Itoa(m.next)
+	return p + ":" + n.Local, p
+}
+
+// startElement opens an element with stored attributes (their xmlns
+// declarations dropped: prefixes are made anew, as robur does). Elements
+// and attributes in other namespaces carry their own declarations.
+func (m *Multistatus) startElement(n Name, attrs []propfile.Attr) {
+	b := &m.buf
+	qname, decl := m.elementPrefix(n)
+	b.WriteByte('<')
+	b.WriteString(qname)
+	if decl != "" {
+		b.WriteString(" xmlns:" + decl + `="`)
+		m.attrText(n.Space)
+		b.WriteByte('"')
+	}
+	for _, a := range attrs {
+		var aname string
+		switch a.Name.Space {
+		case propfile.NamespaceXMLNS:
+			continue
+		case "":
+			aname = a.Name.Local
+		case propfile.NamespaceXML:
+			aname = "xml:" + a.Name.Local
+		default:
+			if p, ok := rootPrefix(a.Name.Space); ok {
+				aname = p + ":" + a.Name.Local
+			} else if a.Name.Space == n.Space && decl != "" {
+				aname = decl + ":" + a.Name.Local
+			} else {
+				m.next++
+				p := "x" + strconv.Itoa(m.next)
+				b.WriteString(" xmlns:" + p + `="`)
+				m.attrText(a.Name.Space)
+				b.WriteByte('"')
+				aname = p + ":" + a.Name.Local
+			}
+		}
+		b.WriteString(" " + aname + `="`)
+		m.attrText(a.Value)
+		b.WriteByte('"')
+	}
+	b.WriteByte('>')
+	m.stack = append(m.stack, qname)
+}
+
+// endElement closes the element opened last.
+func (m *Multistatus) endElement(Name) {
+	q := m.stack[len(m.stack)-1]
+	m.stack = m.stack[:len(m.stack)-1]
+	m.buf.WriteString("</" + q + ">")
+}
+
+// node writes a stored property tree.
+func (m *Multistatus) node(n propfile.Node) {
+	if n.IsText {
+		m.text(n.Text)
+		return
+	}
+	m.startElement(n.Name, n.Attrs)
+	for _, c := range n.Children {
+		m.node(c)
+	}
+	m.endElement(n.Name)
+}
+
+// text writes character data, escaped; characters XML 1.0 cannot carry
+// are replaced by U+FFFD.
+func (m *Multistatus) text(s string) { escapeXML(&m.buf, s, false) }
+
+// attrText writes an attribute value, escaped.
+func (m *Multistatus) attrText(s string) { escapeXML(&m.buf, s, true) }
+
+// escapeXML writes s escaped for element content or (attr) attribute
+// values.
+func escapeXML(b *bytes.Buffer, s string, attr bool) {
+	last := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			var esc string
+			switch {
+			case c == '&':
+				esc = "&amp;"
+			case c == '<':
+				esc = "&lt;"
+			case c == '>':
+				esc = "&gt;"
+			case c == '"' && attr:
+				esc = "&quot;"
+			case (c == '\n' || c == '\r' || c == '\t') && attr:
+				esc = "&#" + strconv.Itoa(int(c)) + ";"
+			case c == '\r':
+				esc = "&#13;" // keep CR through XML line-end normalisation
+			case c < 0x20 && c != '\n' && c != '\t':
+				esc = "\uFFFD"
+			}
+			if esc != "" {
+				b.WriteString(s[last:i])
+				b.WriteString(esc)
+				last = i + 1
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r == 0xFFFE || r == 0xFFFF {
+			b.WriteString(s[last:i])
+			b.WriteString("\uFFFD")
+			last = i + size
+		}
+		i += size
+	}
+	b.WriteString(s[last:])
 }

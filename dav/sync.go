@@ -218,7 +218,7 @@ func runSyncCollection(ctx context.Context, c *Call, n *Node, body *etree.Elemen
 		resp.Status(http.StatusInsufficientStorage)
 		resp.Error(DAVName("number-of-matches-within-limits"))
 	}
-	ms.Element(ms.Root(), PropSyncToken).SetText(syncToken(to))
+	ms.AddTrailer(PropSyncToken, syncToken(to))
 	return http.StatusMultiStatus, ms.Bytes(), nil
 }
 

@@ -1,0 +1,50 @@
+package dav
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gocaldav/gocaldav/gitstore"
+)
+
+// fillCollection puts n small objects into /calendars/bench/ in one
+// commit, as an import would.
+func fillCollection(b *testing.B, e *testEnv, n int) {
+	b.Helper()
+	e.must(201, "MKCOL", "/calendars/bench/", "")
+	_, err := e.store.Batch(context.Background(), gitstore.Commit{AuthorName: "bench", AuthorEmail: "b@x", Message: "fill"},
+		func(tx *gitstore.Txn) error {
+			for i := 0; i < n; i++ {
+				body := []byte(strings.Replace(ics, "UID:1", fmt.Sprintf("UID:%d", i), 1))
+				if err := StoreObject(tx, []string{"calendars", "bench", fmt.Sprintf("e%05d.ics", i)}, body, "text/calendar", testNow); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkPropfindDepth1 is PROPFIND Depth 1 of getetag on a collection
+// of 1,000 objects, through the whole handler.
+func BenchmarkPropfindDepth1(b *testing.B) {
+	e := newTestEnv(&testing.T{})
+	fillCollection(b, e, 1000)
+	body := `<propfind xmlns="DAV:"><prop><getetag/></prop></propfind>`
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("PROPFIND", "/calendars/bench/", strings.NewReader(body))
+		req.SetBasicAuth("root", "secret")
+		req.Header.Set("Depth", "1")
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		if rec.Code != 207 {
+			b.Fatal(rec.Code)
+		}
+	}
+}
