@@ -155,3 +155,59 @@ func TestImport(t *testing.T) {
 		t.Errorf("bob reads alice's imported calendar: %d", resp.StatusCode)
 	}
 }
+
+// TestImportIntoExistingCalendar updates objects whose UID the calendar
+// already has in place, keeps UIDs that map to the same file name apart,
+// and refuses an export with an invalid object without committing.
+func TestImportIntoExistingCalendar(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	s := start(t, bin, "--data", data, "--admin-password", "secret")
+	s.must(t, 201, request{method: "PUT", path: "/users/alice?password=alicepw", user: "root", pass: "secret"})
+	s.must(t, 201, request{method: "PUT", path: "/calendars/alice/existing.ics", user: "alice", pass: "alicepw",
+		body: event("plain@example.com", "Old summary"), header: map[string]string{"Content-Type": "text/calendar"}})
+	if err := s.stop(t, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// a/b and a_b would both be a_b.ics.
+	clash := strings.Replace(export, "UID:berlin@example.com", "UID:a/b", 1)
+	clash = strings.Replace(clash, "UID:weekly@example.com", "UID:a_b", 2)
+	if out, code := runBin(t, "", bin, "import", "--data", data, "--calendar", "alice", "--user", "alice", write("clash.ics", clash)); code != 0 {
+		t.Fatalf("caldav import: exit %d\n%s", code, out)
+	}
+	commits := gitLog(t, data, "%H")
+	// An object a PUT would refuse (a VEVENT with DTEND and DURATION)
+	// stops the whole import.
+	bad := strings.Replace(export, "DTEND:20240301T130000Z\r\n", "DTEND:20240301T130000Z\r\nDURATION:PT1H\r\n", 1)
+	if out, code := runBin(t, "", bin, "import", "--data", data, "--calendar", "alice", "--user", "alice", write("bad.ics", bad)); code == 0 || !strings.Contains(out, "plain@example.com") {
+		t.Errorf("an export with an invalid object: exit %d\n%s", code, out)
+	}
+	if gitLog(t, data, "%H") != commits {
+		t.Error("the refused import made a commit")
+	}
+
+	s = start(t, bin, "--data", data)
+	_, body := s.must(t, 207, request{method: "PROPFIND", path: "/calendars/alice/", user: "alice", pass: "alicepw",
+		header: map[string]string{"Depth": "1"}})
+	for _, want := range []string{"existing.ics", "a_b.ics", "a_b-2.ics"} {
+		if !strings.Contains(body, "/calendars/alice/"+want+"<") {
+			t.Errorf("no %s in the calendar:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "plain@example.com.ics") {
+		t.Errorf("a second object with the UID of existing.ics was added:\n%s", body)
+	}
+	_, got := s.must(t, 200, request{method: "GET", path: "/calendars/alice/existing.ics", user: "alice", pass: "alicepw"})
+	if !strings.Contains(got, "SUMMARY:Plain") {
+		t.Errorf("existing.ics was not updated:\n%s", got)
+	}
+}

@@ -105,9 +105,17 @@ func runImport(args []string) int {
 	return 0
 }
 
+// importObject is one object of an import.
+type importObject struct {
+	uid  string
+	file string // name made from the UID
+	body []byte
+}
+
 // splitCalendar returns one iCalendar object per UID (its components and
-// the VTIMEZONEs they use), keyed by a file name made from the UID.
-func splitCalendar(raw []byte) (map[string][]byte, error) {
+// the VTIMEZONEs they use), named after the UID, in the order of the
+// export. Every object must pass the checks of a PUT.
+func splitCalendar(raw []byte) ([]importObject, error) {
 	cal, err := icalobj.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("reading the calendar: %w", err)
@@ -132,7 +140,8 @@ func splitCalendar(raw []byte) (map[string][]byte, error) {
 			groups[uid] = append(groups[uid], c)
 		}
 	}
-	out := make(map[string][]byte, len(groups))
+	out := make([]importObject, 0, len(groups))
+	taken := map[string]bool{}
 	for _, uid := range order {
 		obj := ical.NewCalendar()
 		obj.Props.SetText(ical.PropVersion, "2.0")
@@ -158,13 +167,54 @@ func splitCalendar(raw []byte) (map[string][]byte, error) {
 			}
 		}
 		obj.Children = append(obj.Children, groups[uid]...)
-		out[objectName(uid)] = icalobj.EncodeBytes(obj)
+		body := icalobj.EncodeBytes(obj)
+		// Each object must be one a client could PUT.
+		if _, err := icalobj.Validate(body, icalobj.Rules{}); err != nil {
+			return nil, fmt.Errorf("the object with UID %s: %w", uid, err)
+		}
+		// Distinct UIDs may make the same name ("a/b", "a_b").
+		file := objectName(uid, "")
+		for i := 2; taken[file]; i++ {
+			file = objectName(uid, fmt.Sprintf("-%d", i))
+		}
+		taken[file] = true
+		out = append(out, importObject{uid: uid, file: file, body: body})
 	}
 	return out, nil
 }
 
-// objectName makes a safe file name from a UID.
-func objectName(uid string) string {
+// objectUIDs maps the UID of each object in a calendar directory to its
+// file name, so an import updates an object in place instead of adding a
+// second one with the same UID (RFC 4791 no-uid-conflict).
+func objectUIDs(tx *gitstore.Txn, dir string) (map[string]string, error) {
+	entries, err := tx.List(dir)
+	if err != nil {
+		return nil, err
+	}
+	uids := map[string]string{}
+	for _, e := range entries {
+		if e.Dir || !strings.HasSuffix(e.Name, ".ics") {
+			continue
+		}
+		data, err := tx.Read(e.Path)
+		if err != nil {
+			return nil, err
+		}
+		cal, err := icalobj.Parse(data)
+		if err != nil {
+			continue // not ours to judge; it keeps its name
+		}
+		for _, c := range cal.Children {
+			if uid, err := c.Props.Text(ical.PropUID); err == nil && uid != "" {
+				uids[uid] = e.Name
+			}
+		}
+	}
+	return uids, nil
+}
+
+// objectName makes a safe file name from a UID, with suffix before .ics.
+func objectName(uid, suffix string) string {
 	var b strings.Builder
 	for _, r := range uid {
 		if r < 0x80 && (r == '-' || r == '_' || r == '.' || r == '@' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
@@ -177,12 +227,12 @@ func objectName(uid string) string {
 	if len(name) > 200 {
 		name = name[:200]
 	}
-	return name + ".ics"
+	return name + suffix + ".ics"
 }
 
 // importObjects writes the objects into /calendars/NAME/ in one commit,
 // creating the calendar (owned by user) when it is missing.
-func importObjects(ctx context.Context, store *gitstore.Store, name, user string, objects map[string][]byte, now time.Time) error {
+func importObjects(ctx context.Context, store *gitstore.Store, name, user string, objects []importObject, now time.Time) error {
 	if !account.ValidName(name) {
 		return fmt.Errorf("%q is not a valid calendar name", name)
 	}
@@ -194,14 +244,24 @@ func importObjects(ctx context.Context, store *gitstore.Store, name, user string
 			return fmt.Errorf("no user %s", user)
 		}
 		segs := []string{dav.CalendarsDir, name}
+		existing := map[string]string{}
 		if !tx.Exists(dav.CalendarsDir + "/" + name + "/.prop") {
 			props := account.RoburCalendarProps(now, name, []dav.ACE{dav.OwnerACE(user)})
 			if err := dav.WriteCollection(tx, segs, props); err != nil {
 				return err
 			}
+		} else {
+			var err error
+			if existing, err = objectUIDs(tx, dav.CalendarsDir+"/"+name); err != nil {
+				return err
+			}
 		}
-		for file, body := range objects {
-			if err := dav.StoreObject(tx, append(segs[:2:2], file), body, "text/calendar; charset=utf-8", now); err != nil {
+		for _, obj := range objects {
+			file := obj.file
+			if f, ok := existing[obj.uid]; ok {
+				file = f
+			}
+			if err := dav.StoreObject(tx, append(segs[:2:2], file), obj.body, "text/calendar; charset=utf-8", now); err != nil {
 				return err
 			}
 		}
