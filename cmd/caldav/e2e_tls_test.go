@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -217,5 +218,27 @@ func TestHTTPSWithTLSDirAndRedirect(t *testing.T) {
 		user: "root", pass: "secret", header: map[string]string{"Depth": "0"}})
 	if resp.StatusCode != http.StatusMultiStatus || !strings.Contains(body, "/calendars/root/") {
 		t.Errorf("PROPFIND over HTTPS: %d\n%s", resp.StatusCode, body)
+	}
+}
+
+// TestRedirectTarget checks the target of the HTTP to HTTPS redirect for
+// --host with and without a port, the request's host, IPv6 and :443.
+func TestRedirectTarget(t *testing.T) {
+	for _, c := range []struct {
+		host, httpsAddr, reqHost, target, want string
+	}{
+		{"", "127.0.0.1:8443", "example.org:8080", "/p?q=1", "https://example.org:8443/p?q=1"},
+		{"", ":443", "example.org", "/a%20b/", "https://example.org/a%20b/"},
+		{"", "[::]:8443", "[::1]:8080", "/", "https://[::1]:8443/"},
+		{"cal.example.com", ":443", "10.0.0.1:80", "/x", "https://cal.example.com/x"},
+		{"cal.example.com", ":8443", "10.0.0.1:80", "/x", "https://cal.example.com:8443/x"},
+		{"cal.example.com:9443", ":8443", "10.0.0.1:80", "/x?y", "https://cal.example.com:9443/x?y"},
+	} {
+		req := httptest.NewRequest("GET", "http://"+c.reqHost+c.target, nil)
+		rec := httptest.NewRecorder()
+		redirectToHTTPS(c.host, c.httpsAddr).ServeHTTP(rec, req)
+		if rec.Code != http.StatusMovedPermanently || rec.Header().Get("Location") != c.want {
+			t.Errorf("--host %q, https %s, Host %s: %d %q, want 301 %q", c.host, c.httpsAddr, c.reqHost, rec.Code, rec.Header().Get("Location"), c.want)
+		}
 	}
 }

@@ -108,18 +108,22 @@ func tlsConfig(r *certReloader) *tls.Config {
 }
 
 // redirectToHTTPS answers every plain HTTP request with a 301 to the same
-// path on https (robur drops :443 from the URL; so do we).
+// path on https (robur drops :443 from the URL; so do we). The host is
+// --host, with the HTTPS port unless --host names a port itself (a port
+// forwarded elsewhere), or else the request's host.
 func redirectToHTTPS(host, httpsAddr string) http.Handler {
 	_, port, _ := net.SplitHostPort(httpsAddr)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := host
+		h, hostPort := host, false
 		if h == "" {
 			h = r.Host
 			if hh, _, err := net.SplitHostPort(h); err == nil {
 				h = hh
 			}
+		} else if _, _, err := net.SplitHostPort(h); err == nil {
+			hostPort = true
 		}
-		if port != "" && port != "443" {
+		if !hostPort && port != "" && port != "443" {
 			h = net.JoinHostPort(strings.Trim(h, "[]"), port)
 		}
 		target := "https://" + h + r.URL.RequestURI()
