@@ -228,7 +228,7 @@ func unpushed(st gitstore.PushStatus, cfg *config, err error) error {
 	if why == "" {
 		why = err.Error()
 	}
-	return fmt.Errorf("%s not pushed to the remote within --shutdown-timeout %s; they are kept in %s and pushed at the next start (%s)",
+	return fmt.Errorf("%s not pushed to the remote within --shutdown-timeout %s: kept in %s, to be pushed at the next start (last error: %s)",
 		n, cfg.shutdownTimeout, cfg.dataDir, why)
 }
 
