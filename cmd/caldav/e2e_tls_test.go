@@ -242,3 +242,18 @@ func TestRedirectTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSProxyHost: behind a TLS-terminating proxy, absolute URLs use
+// https and --host, whatever forwarding headers a client sends.
+func TestTLSProxyHost(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	s := start(t, bin, "--data", filepath.Join(t.TempDir(), "data"), "--admin-password", "secret",
+		"--tls-proxy", "--host", "cal.example.com")
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, _ := s.send(t, noFollow, request{method: "GET", path: "/.well-known/caldav",
+		header: map[string]string{"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"}})
+	if loc := resp.Header.Get("Location"); resp.StatusCode/100 != 3 || !strings.HasPrefix(loc, "https://cal.example.com/") {
+		t.Errorf("GET /.well-known/caldav: %d Location %q, want a redirect to https://cal.example.com/…", resp.StatusCode, loc)
+	}
+}

@@ -105,6 +105,17 @@ func TestWebUI(t *testing.T) {
 	if resp.ContentLength != int64(len(js)) {
 		t.Errorf("Content-Length %d for %d bytes", resp.ContentLength, len(js))
 	}
+	// A cache revalidates config.js by its content: the same answer is
+	// 304, and the answer a restart with another --language gives is not.
+	etag := resp.Header.Get("ETag")
+	s.must(t, 304, request{method: "GET", path: "/config.js", header: map[string]string{"If-None-Match": etag}})
+	if lm := resp.Header.Get("Last-Modified"); lm != "" {
+		t.Errorf("config.js has Last-Modified %s: a cache would keep it when only --language changes", lm)
+	}
+	fr := start(t, bin, "--data", filepath.Join(root, "data2"), "--admin-password", "secret", "--web-ui", ui, "--language", "fr_FR")
+	if resp, body := fr.send(t, nil, request{method: "GET", path: "/config.js", header: map[string]string{"If-None-Match": etag}}); resp.StatusCode != 200 || !strings.Contains(body, "fr_FR") {
+		t.Errorf("config.js for fr_FR revalidated with de_DE's ETag: %d", resp.StatusCode)
+	}
 
 	if _, body := s.must(t, 200, request{method: "GET", path: "/"}); body != "<html>CalDavZAP</html>\n" {
 		t.Errorf("GET / = %q, want index.html", body)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"mime"
 	"net/http"
 	"os"
@@ -63,13 +65,19 @@ func (u webUI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Not found", http.StatusNotFound)
 		return
 	}
+	modTime := st.ModTime().Truncate(time.Second)
 	if filepath.Base(full) == "config.js" {
+		// What is served depends on the flags too: validate caches by
+		// content, not by the file's time.
 		data = rewriteCalDavZAPConfig(data, u.language)
+		sum := sha256.Sum256(data)
+		w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
+		modTime = time.Time{}
 	}
 	if ct := mime.TypeByExtension(filepath.Ext(full)); ct != "" {
 		w.Header().Set("Content-Type", ct)
 	}
-	http.ServeContent(w, r, filepath.Base(full), st.ModTime().Truncate(time.Second), bytes.NewReader(data))
+	http.ServeContent(w, r, filepath.Base(full), modTime, bytes.NewReader(data))
 }
 
 var (
