@@ -198,12 +198,7 @@ func getPrincipalURL(_ context.Context, _ *Call, n *Node) (propfile.Property, er
 // the resource's own ones; inherited entries stay. Every principal must
 // exist (403 DAV:recognized-principal). One commit.
 func (r *resource) SetACL(ctx context.Context, rq *webmachine.Request) (int, error) {
-	limits := r.s.Limits.orDefault()
-	body, err := readBody(r.c.HTTP, limits)
-	if err != nil {
-		return 0, halt(err)
-	}
-	root, err := parseXML(body, limits)
+	root, err := r.readXML()
 	if err != nil {
 		return 0, halt(err)
 	}
@@ -215,12 +210,9 @@ func (r *resource) SetACL(ctx context.Context, rq *webmachine.Request) (int, err
 		return 0, halt(perr)
 	}
 	err = r.s.update(ctx, r.c, func(tx *gitstore.Txn) error {
-		n, err := lookup(tx, r.segs, r.s.logger())
+		n, err := r.current(tx)
 		if err != nil {
 			return err
-		}
-		if n == nil {
-			return errNotFound
 		}
 		if perr := checkPrincipalsExist(tx, aces); perr != nil {
 			return perr

@@ -55,12 +55,9 @@ func (r *resource) transfer(ctx context.Context, dst webmachine.Destination, mov
 	now := r.s.now()
 	err = r.s.update(ctx, r.c, func(tx *gitstore.Txn) error {
 		log := r.s.logger()
-		src, err := lookup(tx, r.segs, log)
+		src, err := r.current(tx)
 		if err != nil {
 			return err
-		}
-		if src == nil {
-			return errNotFound
 		}
 		parent, err := lookup(tx, parentSegs(dsegs), log)
 		if err != nil {

@@ -87,11 +87,7 @@ func (r *resource) PropFind(ctx context.Context, rq *webmachine.Request) (int, e
 	if depth == "infinity" {
 		return 0, halt(Precondition(http.StatusForbidden, DAVName("propfind-finite-depth"), "Depth: infinity is not supported"))
 	}
-	body, err := readBody(r.c.HTTP, r.s.Limits.orDefault())
-	if err != nil {
-		return 0, halt(err)
-	}
-	root, err := parseXML(body, r.s.Limits.orDefault())
+	root, err := r.readXML()
 	if err != nil {
 		return 0, halt(err)
 	}

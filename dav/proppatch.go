@@ -120,11 +120,7 @@ func writeUpdateResults(resp *Response, updates []propUpdate, results []updateRe
 // PropPatch answers PROPPATCH (RFC 4918 §9.2): all updates or none, in one
 // commit.
 func (r *resource) PropPatch(ctx context.Context, rq *webmachine.Request) (int, error) {
-	body, err := readBody(r.c.HTTP, r.s.Limits.orDefault())
-	if err != nil {
-		return 0, halt(err)
-	}
-	root, err := parseXML(body, r.s.Limits.orDefault())
+	root, err := r.readXML()
 	if err != nil {
 		return 0, halt(err)
 	}
@@ -134,14 +130,8 @@ func (r *resource) PropPatch(ctx context.Context, rq *webmachine.Request) (int, 
 	}
 	var statuses []updateResult
 	err = r.s.update(ctx, r.c, func(tx *gitstore.Txn) error {
-		n, err := lookup(tx, r.segs, r.s.logger())
+		n, err := r.current(tx)
 		if err != nil {
-			return err
-		}
-		if n == nil {
-			return errNotFound
-		}
-		if err := recheckPreconditions(r.c.HTTP, n); err != nil {
 			return err
 		}
 		props := n.Props().Clone()

@@ -17,11 +17,8 @@ func (r *resource) reportBody() (*etree.Element, error) {
 		return r.reportRoot, r.reportErr
 	}
 	r.reportRead = true
-	limits := r.s.Limits.orDefault()
-	body, err := readBody(r.c.HTTP, limits)
-	if err == nil {
-		r.reportRoot, err = parseXML(body, limits)
-	}
+	var err error
+	r.reportRoot, err = r.readXML()
 	if err == nil && r.reportRoot == nil {
 		err = Errorf(http.StatusBadRequest, "REPORT needs a body")
 	}

@@ -403,6 +403,23 @@ func storeObject(tx *gitstore.Txn, log *slog.Logger, segs []string, existing *No
 	return touchParent(tx, log, segs, now)
 }
 
+// current looks the target up inside a batch: it must still exist and
+// still pass If-Match and If-None-Match (another write may have won the
+// race since the request's snapshot).
+func (r *resource) current(tx *gitstore.Txn) (*Node, error) {
+	n, err := lookup(tx, r.segs, r.s.logger())
+	if err != nil {
+		return nil, err
+	}
+	if n == nil {
+		return nil, errNotFound
+	}
+	if err := recheckPreconditions(r.c.HTTP, n); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
 // recheckPreconditions repeats If-Match and If-None-Match against the
 // state inside a batch, so a write that raced ahead of this one since the
 // snapshot cannot be overwritten unnoticed.
@@ -432,14 +449,8 @@ func (r *resource) DeleteResource(ctx context.Context, _ *webmachine.Request) (b
 	}
 	now := r.s.now()
 	err := r.s.update(ctx, r.c, func(tx *gitstore.Txn) error {
-		n, err := lookup(tx, r.segs, r.s.logger())
+		n, err := r.current(tx)
 		if err != nil {
-			return err
-		}
-		if n == nil {
-			return errNotFound
-		}
-		if err := recheckPreconditions(r.c.HTTP, n); err != nil {
 			return err
 		}
 		if err := removeNode(tx, n); err != nil {

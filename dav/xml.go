@@ -117,6 +117,17 @@ func checkTree(root *etree.Element, l Limits) error {
 	return nil
 }
 
+// readXML reads and parses the request body within the server's limits;
+// an empty body gives nil. Errors are client errors.
+func (r *resource) readXML() (*etree.Element, error) {
+	limits := r.s.Limits.orDefault()
+	body, err := readBody(r.c.HTTP, limits)
+	if err != nil {
+		return nil, err
+	}
+	return parseXML(body, limits)
+}
+
 // nameOf returns an element's name, namespace by URI.
 func nameOf(e *etree.Element) Name { return Name{Space: e.NamespaceURI(), Local: e.Tag} }
 

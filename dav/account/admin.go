@@ -213,11 +213,8 @@ func (a *adminResource) putGroup(ctx context.Context, rq *webmachine.Request) er
 	created := false
 	err = a.m.batch(ctx, rq.HTTP, a.actor.Name, func(tx *gitstore.Txn) error {
 		for _, u := range members {
-			if k, err := KindOf(tx, u); err != nil || k != User {
-				if err != nil {
-					return err
-				}
-				return conflict("%s is not a user", u)
+			if err := requireKind(tx, u, User); err != nil {
+				return err
 			}
 		}
 		switch k, err := KindOf(tx, a.name); {
@@ -248,17 +245,11 @@ func (a *adminResource) putGroup(ctx context.Context, rq *webmachine.Request) er
 
 // checkMember requires the route's group and user to exist as such.
 func (a *adminResource) checkMember(tx *gitstore.Txn) error {
-	if k, err := KindOf(tx, a.name); err != nil || k != Group {
-		if err != nil {
-			return err
-		}
-		return conflict("%s is not a group", a.name)
+	if err := requireKind(tx, a.name, Group); err != nil {
+		return err
 	}
-	if k, err := KindOf(tx, a.member); err != nil || k != User {
-		if err != nil {
-			return err
-		}
-		return conflict("%s is not a user", a.member)
+	if err := requireKind(tx, a.member, User); err != nil {
+		return err
 	}
 	return nil
 }
@@ -275,11 +266,8 @@ func (a *adminResource) DeleteResource(ctx context.Context, rq *webmachine.Reque
 				return slices.DeleteFunc(ms, func(m string) bool { return m == a.member })
 			})
 		case opUser:
-			if k, err := KindOf(tx, a.name); err != nil || k != User {
-				if err != nil {
-					return err
-				}
-				return conflict("%s is not a user", a.name)
+			if err := requireKind(tx, a.name, User); err != nil {
+				return err
 			}
 			if a.name == a.m.o.Admin {
 				return conflict("%s cannot be deleted", a.name)
@@ -296,11 +284,8 @@ func (a *adminResource) DeleteResource(ctx context.Context, rq *webmachine.Reque
 				}
 			}
 		default:
-			if k, err := KindOf(tx, a.name); err != nil || k != Group {
-				if err != nil {
-					return err
-				}
-				return conflict("%s is not a group", a.name)
+			if err := requireKind(tx, a.name, Group); err != nil {
+				return err
 			}
 			if err := editMembers(tx, a.name, func([]string) []string { return nil }); err != nil {
 				return err
@@ -312,6 +297,22 @@ func (a *adminResource) DeleteResource(ctx context.Context, rq *webmachine.Reque
 		return false, haltOf(err)
 	}
 	return true, nil
+}
+
+// requireKind is a conflict unless name is a principal of kind want.
+func requireKind(tx *gitstore.Txn, name string, want Kind) error {
+	k, err := KindOf(tx, name)
+	if err != nil {
+		return err
+	}
+	if k != want {
+		what := "user"
+		if want == Group {
+			what = "group"
+		}
+		return conflict("%s is not a %s", name, what)
+	}
+	return nil
 }
 
 // haltOf answers a dav.Error with its status.
