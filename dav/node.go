@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gocaldav/gocaldav/dav/propfile"
@@ -33,9 +34,10 @@ type Node struct {
 	// Size is the byte length of an object.
 	Size int64
 
-	props *propfile.Props
-	rd    Reader
-	log   *slog.Logger
+	props    *propfile.Props
+	propHash string // blob id of the property file, when known
+	rd       Reader
+	log      *slog.Logger
 }
 
 // Href is the node's escaped href; collections end in "/".
@@ -62,12 +64,25 @@ func (n *Node) Props() *propfile.Props {
 	if n.props != nil {
 		return n.props
 	}
+	if n.propHash == "" {
+		e, err := n.rd.Stat(n.PropPath())
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				n.log.Warn("dav: reading property file", "path", n.PropPath(), "err", err)
+			}
+			n.props = propfile.NewProps()
+			return n.props
+		}
+		n.propHash = e.Hash
+	}
+	if p, ok := parsedProps.get(n.propHash); ok {
+		n.props = p
+		return p
+	}
 	n.props = propfile.NewProps()
 	data, err := n.rd.Read(n.PropPath())
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			n.log.Warn("dav: reading property file", "path", n.PropPath(), "err", err)
-		}
+		n.log.Warn("dav: reading property file", "path", n.PropPath(), "err", err)
 		return n.props
 	}
 	p, err := propfile.Parse(data)
@@ -76,8 +91,38 @@ func (n *Node) Props() *propfile.Props {
 		return n.props
 	}
 	p.Migrate(time.Now())
+	parsedProps.put(n.propHash, p)
 	n.props = p
 	return n.props
+}
+
+// propCache holds parsed property files by blob id. Entries are shared
+// and must not be modified: writers Clone first. When full it starts over
+// (the working set of a busy server is refilled within a few requests).
+type propCache struct {
+	mu  sync.RWMutex
+	m   map[string]*propfile.Props
+	max int
+}
+
+// parsedProps is the process-wide cache: a blob id names the same bytes
+// in every repository.
+var parsedProps = &propCache{m: map[string]*propfile.Props{}, max: 50_000}
+
+func (c *propCache) get(hash string) (*propfile.Props, bool) {
+	c.mu.RLock()
+	p, ok := c.m[hash]
+	c.mu.RUnlock()
+	return p, ok
+}
+
+func (c *propCache) put(hash string, p *propfile.Props) {
+	c.mu.Lock()
+	if len(c.m) >= c.max {
+		clear(c.m)
+	}
+	c.m[hash] = p
+	c.mu.Unlock()
 }
 
 // SetProps replaces the node's properties in memory (see writeProps).
@@ -152,13 +197,20 @@ func children(rd Reader, n *Node) ([]*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dav: listing /%s: %w", n.Path(), err)
 	}
-	out := make([]*Node, 0, len(entries))
+	out := make([]*Node, 0, len(entries)/2+1)
+	propHashes := make(map[string]string, len(entries)/2+1)
 	for _, e := range entries {
-		if strings.HasSuffix(e.Name, propSuffix) {
+		if name, ok := strings.CutSuffix(e.Name, propSuffix); ok {
+			propHashes[name] = e.Hash
 			continue
 		}
 		segs := append(append(make([]string, 0, len(n.Segs)+1), n.Segs...), e.Name)
 		out = append(out, &Node{Segs: segs, Collection: e.Dir, Hash: e.Hash, Size: e.Size, rd: rd, log: n.log})
+	}
+	for _, k := range out {
+		if !k.Collection {
+			k.propHash = propHashes[k.Name()]
+		}
 	}
 	return out, nil
 }
