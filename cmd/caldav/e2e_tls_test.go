@@ -68,7 +68,12 @@ func newTestCert(t *testing.T, serial int64) testCert {
 // modification time later than the files it replaces.
 func (c testCert) install(t *testing.T, certFile, keyFile string) {
 	t.Helper()
-	when := time.Now().Add(time.Second)
+	c.installAt(t, certFile, keyFile, time.Now().Add(time.Second))
+}
+
+// installAt installs the pair with the modification time given.
+func (c testCert) installAt(t *testing.T, certFile, keyFile string, when time.Time) {
+	t.Helper()
 	for _, f := range []struct {
 		name string
 		data []byte
@@ -159,13 +164,7 @@ func TestHTTPSWithCertFiles(t *testing.T) {
 	// connections, without a restart.
 	second := newTestCert(t, 2)
 	second.install(t, certFile, keyFile)
-	deadline := time.Now().Add(10 * time.Second)
-	for peerSerial(t, s.addrs["https"]) != 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the replaced certificate is not served after 10 s:\n%s", s.logs)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitSerial(t, s, 2)
 	if resp, _ := s.send(t, second.client("caldav.localhost"), request{method: "GET", path: "/healthz"}); resp.StatusCode != http.StatusOK {
 		t.Errorf("GET /healthz with the new certificate: %d", resp.StatusCode)
 	}
@@ -180,6 +179,24 @@ func TestHTTPSWithCertFiles(t *testing.T) {
 		if got := peerSerial(t, s.addrs["https"]); got != 2 {
 			t.Errorf("after a broken replacement the server presents serial %d, want the working 2", got)
 		}
+	}
+	// Files put back with an older time (cp -p, a restored backup) are
+	// a change too.
+	third := newTestCert(t, 3)
+	third.installAt(t, certFile, keyFile, time.Now().Add(-time.Hour))
+	waitSerial(t, s, 3)
+}
+
+// waitSerial waits until the server presents the certificate with the
+// serial number given, which the reloader must pick up within seconds.
+func waitSerial(t *testing.T, s *server, serial int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for peerSerial(t, s.addrs["https"]) != serial {
+		if time.Now().After(deadline) {
+			t.Fatalf("certificate %d is not served 10 s after it replaced the files:\n%s", serial, s.logs)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 

@@ -15,21 +15,32 @@ import (
 
 // certReloader serves a certificate from files and reloads it when they
 // change (checked at most every few seconds), so renewed certificates are
-// picked up without a restart. A broken new pair keeps the old one.
+// picked up without a restart. Any change of either file's time or size
+// counts, also to an older time (a restored backup, cp -p). A broken new
+// pair keeps the old one, with one warning until the files change again.
 type certReloader struct {
 	certFile, keyFile string
 	log               *slog.Logger
 
 	mu      sync.Mutex
 	cert    *tls.Certificate
-	modTime time.Time
+	seen    fileStamp // of the files last loaded or tried
 	checked time.Time
+}
+
+// fileStamp identifies a version of the two files.
+type fileStamp [2]struct {
+	mod, size int64 // modification time in Unix nanoseconds, size
 }
 
 // newCertReloader loads the pair once; an unreadable pair is an error.
 func newCertReloader(certFile, keyFile string, log *slog.Logger) (*certReloader, error) {
 	r := &certReloader{certFile: certFile, keyFile: keyFile, log: log}
-	if err := r.load(); err != nil {
+	st, err := r.stamp()
+	if err != nil {
+		return nil, fmt.Errorf("TLS certificate: %w", err)
+	}
+	if err := r.load(st); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -44,34 +55,29 @@ func tlsFiles(cfg *config) (string, string) {
 	return cfg.tlsCert, cfg.tlsKey
 }
 
-// newestModTime is the later modification time of the two files.
-func (r *certReloader) newestModTime() (time.Time, error) {
-	var newest time.Time
-	for _, f := range []string{r.certFile, r.keyFile} {
-		st, err := os.Stat(f)
+// stamp reads the times and sizes of the two files.
+func (r *certReloader) stamp() (fileStamp, error) {
+	var st fileStamp
+	for i, f := range []string{r.certFile, r.keyFile} {
+		fi, err := os.Stat(f)
 		if err != nil {
-			return time.Time{}, err
+			return fileStamp{}, err
 		}
-		if st.ModTime().After(newest) {
-			newest = st.ModTime()
-		}
+		st[i].mod, st[i].size = fi.ModTime().UnixNano(), fi.Size()
 	}
-	return newest, nil
+	return st, nil
 }
 
-// load reads the pair.
-func (r *certReloader) load() error {
-	mt, err := r.newestModTime()
-	if err != nil {
-		return fmt.Errorf("TLS certificate: %w", err)
-	}
+// load reads the pair; st is the files' stamp, read before.
+func (r *certReloader) load(st fileStamp) error {
 	cert, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen, r.checked = st, time.Now()
 	if err != nil {
 		return fmt.Errorf("TLS certificate %s: %w", r.certFile, err)
 	}
-	r.mu.Lock()
-	r.cert, r.modTime, r.checked = &cert, mt, time.Now()
-	r.mu.Unlock()
+	r.cert = &cert
 	return nil
 }
 
@@ -81,25 +87,24 @@ const reloadEvery = 2 * time.Second
 // GetCertificate implements tls.Config.GetCertificate.
 func (r *certReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	r.mu.Lock()
-	cert, due := r.cert, time.Since(r.checked) > reloadEvery
+	due := time.Since(r.checked) > reloadEvery
 	if due {
 		r.checked = time.Now()
 	}
-	last := r.modTime
+	seen := r.seen
 	r.mu.Unlock()
 	if due {
-		if mt, err := r.newestModTime(); err == nil && mt.After(last) {
-			if err := r.load(); err != nil {
+		if st, err := r.stamp(); err == nil && st != seen {
+			if err := r.load(st); err != nil {
 				r.log.Warn("TLS certificate changed but cannot be loaded; keeping the old one", "err", err)
 			} else {
 				r.log.Info("TLS certificate reloaded", "file", r.certFile)
-				r.mu.Lock()
-				cert = r.cert
-				r.mu.Unlock()
 			}
 		}
 	}
-	return cert, nil
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cert, nil
 }
 
 // tlsConfig is the server's TLS configuration: TLS 1.2 at least.
