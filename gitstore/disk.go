@@ -21,9 +21,9 @@ import (
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
-// diskBackend is a bare repository. It writes loose objects and the branch
-// ref itself (with fsync) and reads loose objects itself; only packed
-// objects go through go-git, under mu.
+// diskBackend is a bare repository. It journals commits, writes packs and
+// the branch ref, and reads loose and packed objects itself, without locks;
+// go-git is only used, on a private storer, for fetch and push.
 type diskBackend struct {
 	dir  string
 	ref  plumbing.ReferenceName
@@ -46,8 +46,7 @@ type diskBackend struct {
 	packEvery time.Duration
 	onPack    atomic.Pointer[func()]
 
-	mu sync.Mutex
-	rd *filesystem.Storage
+	pr *packReader
 }
 
 func newStorer(dir string) *filesystem.Storage {
@@ -81,9 +80,13 @@ func openDisk(dir, branch string, packEvery time.Duration, log *slog.Logger) (*d
 		lf.Close()
 		return nil, fmt.Errorf("gitstore: %s is in use by another process: %w", dir, err)
 	}
-	d := &diskBackend{dir: dir, ref: plumbing.NewBranchReferenceName(branch), log: log, lock: lf, rd: newStorer(dir), packEvery: packEvery,
+	d := &diskBackend{dir: dir, ref: plumbing.NewBranchReferenceName(branch), log: log, lock: lf, pr: newPackReader(dir), packEvery: packEvery,
 		pend: map[plumbing.Hash]rawObject{}, matKick: make(chan struct{}, 1), matStop: make(chan struct{}), matDone: make(chan struct{})}
 	d.cleanStale()
+	if err := d.pr.load(); err != nil {
+		lf.Close()
+		return nil, asStorage("gitstore: open packs", err)
+	}
 	if d.j, err = openJournal(d); err != nil {
 		lf.Close()
 		return nil, asStorage("gitstore: replay journal", err)
@@ -160,23 +163,14 @@ func (d *diskBackend) get(h plumbing.Hash) (rawObject, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return rawObject{}, asStorage("gitstore: read", err)
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	eo, err := d.rd.EncodedObject(plumbing.AnyObject, h)
-	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		// A concurrent repack may have moved it from loose to a pack
-		// this storer has not indexed yet.
-		d.rd.ObjectStorage.Reindex()
-		eo, err = d.rd.EncodedObject(plumbing.AnyObject, h)
-	}
-	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		return rawObject{}, fmt.Errorf("%s: %w", h, errObjectMissing)
-	}
+	po, found, err := d.pr.get(h)
 	if err != nil {
 		return rawObject{}, asStorage("gitstore: read packed", err)
 	}
-	po, err := readEncoded(eo)
-	return po, asStorage("gitstore: read packed", err)
+	if !found {
+		return rawObject{}, fmt.Errorf("%s: %w", h, errObjectMissing)
+	}
+	return po, nil
 }
 
 // persist journals objs together with the new branch value; the journal's
@@ -407,12 +401,7 @@ func (d *diskBackend) syncPacks() error {
 }
 
 func (d *diskBackend) reload() error {
-	st := newStorer(d.dir)
-	d.mu.Lock()
-	old := d.rd
-	d.rd = st
-	d.mu.Unlock()
-	return old.Close()
+	return d.pr.load()
 }
 
 func (d *diskBackend) close() error {
@@ -423,11 +412,7 @@ func (d *diskBackend) close() error {
 		// Checkpoint: a cleanly closed repository needs no replay.
 		err = d.j.close()
 	}
-	d.mu.Lock()
-	if cerr := d.rd.Close(); err == nil {
-		err = cerr
-	}
-	d.mu.Unlock()
+	d.pr.close()
 	d.lock.Close()
 	return err
 }

@@ -148,9 +148,7 @@ func (s *Store) Maintain(ctx context.Context) error {
 			return asStorage("gitstore: maintain", err)
 		}
 	}
-	// Readers hold d.mu while they use the go-git storer: delete the old
-	// packs and switch to a storer that no longer indexes them at once.
-	d.mu.Lock()
+	// Readers still using the old packs keep their open files.
 	for _, p := range merged {
 		base := filepath.Join(d.dir, "objects", "pack", "pack-"+p.id.String())
 		// The index goes first: an index without its pack breaks reads.
@@ -158,10 +156,9 @@ func (s *Store) Maintain(ctx context.Context) error {
 			os.Remove(base + ext)
 		}
 	}
-	old := d.rd
-	d.rd = newStorer(d.dir)
-	d.mu.Unlock()
-	old.Close()
+	if err := d.reload(); err != nil {
+		return asStorage("gitstore: maintain", err)
+	}
 	syncPath(filepath.Join(d.dir, "objects", "pack"))
 	s.log.Info("gitstore: maintenance done", "loose", len(loose), "merged_packs", len(merged),
 		"objects", len(list), "bytes", raw, "took", time.Since(start))
@@ -201,17 +198,33 @@ func (s *Store) deltaHints(objs map[plumbing.Hash]rawObject) {
 			}
 		}
 	}
+	// Visit commits parents first, so that each commit's old trees are the
+	// ones just decoded for its parent (still in the tree cache).
+	commits := map[plumbing.Hash]*commitObj{}
 	for _, o := range objs {
-		if o.typ != plumbing.CommitObject {
-			continue
+		if o.typ == plumbing.CommitObject {
+			if c, err := decodeCommit(o.hash, o.data); err == nil && len(c.parents) > 0 {
+				commits[o.hash] = c
+			}
 		}
-		c, err := decodeCommit(o.hash, o.data)
-		if err != nil || len(c.parents) == 0 {
-			continue
+	}
+	children := map[plumbing.Hash][]plumbing.Hash{}
+	var todo []plumbing.Hash
+	for h, c := range commits {
+		if _, inSet := commits[c.parents[0]]; inSet {
+			children[c.parents[0]] = append(children[c.parents[0]], h)
+		} else {
+			todo = append(todo, h)
 		}
+	}
+	for len(todo) > 0 {
+		h := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		c := commits[h]
 		if p, err := s.commit(c.parents[0]); err == nil {
 			pair(c.tree, p.tree)
 		}
+		todo = append(todo, children[h]...)
 	}
 }
 

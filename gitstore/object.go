@@ -116,19 +116,19 @@ func readEncoded(o plumbing.EncodedObject) (rawObject, error) {
 // genCache is a small two-generation cache: lookups hit the current or the
 // previous generation; when the current one exceeds its budget it becomes
 // the previous one. It is cheap, bounded, and keeps hot entries.
-type genCache[V any] struct {
+type genCache[K comparable, V any] struct {
 	mu       sync.Mutex
-	cur, old map[plumbing.Hash]V
+	cur, old map[K]V
 	used     int
 	budget   int
 	cost     func(V) int
 }
 
-func newGenCache[V any](budget int, cost func(V) int) *genCache[V] {
-	return &genCache[V]{cur: map[plumbing.Hash]V{}, budget: budget, cost: cost}
+func newGenCache[K comparable, V any](budget int, cost func(V) int) *genCache[K, V] {
+	return &genCache[K, V]{cur: map[K]V{}, budget: budget, cost: cost}
 }
 
-func (c *genCache[V]) get(h plumbing.Hash) (V, bool) {
+func (c *genCache[K, V]) get(h K) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if v, ok := c.cur[h]; ok {
@@ -141,19 +141,19 @@ func (c *genCache[V]) get(h plumbing.Hash) (V, bool) {
 	return v, ok
 }
 
-func (c *genCache[V]) add(h plumbing.Hash, v V) {
+func (c *genCache[K, V]) add(h K, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.addLocked(h, v)
 }
 
-func (c *genCache[V]) addLocked(h plumbing.Hash, v V) {
+func (c *genCache[K, V]) addLocked(h K, v V) {
 	if _, ok := c.cur[h]; ok {
 		return
 	}
 	c.cur[h] = v
 	c.used += c.cost(v)
 	if c.used > c.budget {
-		c.old, c.cur, c.used = c.cur, map[plumbing.Hash]V{}, 0
+		c.old, c.cur, c.used = c.cur, map[K]V{}, 0
 	}
 }

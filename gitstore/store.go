@@ -92,9 +92,9 @@ type Store struct {
 	b     backend
 	disk  *diskBackend // nil for memory stores
 	log   *slog.Logger
-	trees *genCache[*tree]
-	comms *genCache[*commitObj]
-	sizes *genCache[int64]
+	trees *genCache[plumbing.Hash, *tree]
+	comms *genCache[plumbing.Hash, *commitObj]
+	sizes *genCache[plumbing.Hash, int64]
 	head  atomic.Pointer[Snapshot]
 
 	writeSem chan struct{} // held while a batch is built
@@ -147,9 +147,9 @@ func open(ctx context.Context, b backend, d *diskBackend, o Options) (*Store, er
 		b:        b,
 		disk:     d,
 		log:      o.Logger,
-		trees:    newGenCache(64<<20, func(t *tree) int { return len(t.raw) + 48*len(t.entries) + 64 }),
-		comms:    newGenCache(1<<16, func(*commitObj) int { return 1 }),
-		sizes:    newGenCache(1<<20, func(int64) int { return 1 }),
+		trees:    newGenCache[plumbing.Hash](64<<20, func(t *tree) int { return len(t.raw) + 48*len(t.entries) + 64 }),
+		comms:    newGenCache[plumbing.Hash](1<<16, func(*commitObj) int { return 1 }),
+		sizes:    newGenCache[plumbing.Hash](1<<20, func(int64) int { return 1 }),
 		writeSem: make(chan struct{}, 1),
 		inflight: map[plumbing.Hash]rawObject{},
 		closed:   make(chan struct{}),

@@ -1,0 +1,322 @@
+package gitstore
+
+import (
+	"bufio"
+	"compress/zlib"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
+)
+
+// Packed objects are read here, not through go-git: reads need no lock
+// (os.File.ReadAt and the decoded index are safe for concurrent use) and
+// skip go-git's collision-detecting re-hash of every object it inflates.
+
+// packFile is one open pack and its index.
+type packFile struct {
+	id   plumbing.Hash
+	f    *os.File
+	size int64
+	idx  *idxfile.MemoryIndex
+}
+
+// packSet is an immutable list of packs; reload swaps in a new one.
+type packSet struct {
+	packs []*packFile
+}
+
+// baseKey names a decoded pack entry in the delta base cache.
+type baseKey struct {
+	pack plumbing.Hash
+	off  int64
+}
+
+// packReader reads objects from the packs of a repository.
+type packReader struct {
+	dir  string
+	mu   sync.Mutex // guards set swaps
+	set  *packSet
+	base *genCache[baseKey, rawObject]
+}
+
+func newPackReader(dir string) *packReader {
+	r := &packReader{dir: dir, base: newGenCache[baseKey](32<<20, func(o rawObject) int { return len(o.data) + 64 })}
+	r.set = &packSet{}
+	return r
+}
+
+// load opens the packs currently in objects/pack, reusing open ones.
+func (r *packReader) load() error {
+	names, err := filepath.Glob(filepath.Join(r.dir, "objects", "pack", "pack-*.idx"))
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	old := map[plumbing.Hash]*packFile{}
+	for _, p := range r.set.packs {
+		old[p.id] = p
+	}
+	r.mu.Unlock()
+	next := &packSet{}
+	for _, n := range names {
+		id, ok := parseHex(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(n), "pack-"), ".idx"))
+		if !ok {
+			continue
+		}
+		if p, ok := old[id]; ok {
+			next.packs = append(next.packs, p)
+			continue
+		}
+		p, err := openPackFile(strings.TrimSuffix(n, ".idx"), id)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		next.packs = append(next.packs, p)
+	}
+	r.mu.Lock()
+	r.set = next
+	r.mu.Unlock()
+	// Packs no longer listed are not closed here: a reader may still use
+	// them; their files are closed when collected.
+	return nil
+}
+
+func openPackFile(base string, id plumbing.Hash) (*packFile, error) {
+	xf, err := os.Open(base + ".idx")
+	if err != nil {
+		return nil, err
+	}
+	defer xf.Close()
+	idx := idxfile.NewMemoryIndex()
+	if err := idxfile.NewDecoder(bufio.NewReader(xf)).Decode(idx); err != nil {
+		return nil, fmt.Errorf("%s.idx: %w", base, err)
+	}
+	f, err := os.Open(base + ".pack")
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &packFile{id: id, f: f, size: fi.Size(), idx: idx}, nil
+}
+
+// get finds h in any pack.
+func (r *packReader) get(h plumbing.Hash) (rawObject, bool, error) {
+	r.mu.Lock()
+	set := r.set
+	r.mu.Unlock()
+	for _, p := range set.packs {
+		off, err := p.idx.FindOffset(h)
+		if err != nil {
+			continue
+		}
+		o, err := r.readAt(set, p, off, 0)
+		if err != nil {
+			return rawObject{}, true, fmt.Errorf("pack %s: object %s: %w", p.id, h, err)
+		}
+		o.hash = h
+		return o, true, nil
+	}
+	return rawObject{}, false, nil
+}
+
+// readAt decodes the entry at off, resolving deltas.
+func (r *packReader) readAt(set *packSet, p *packFile, off int64, depth int) (rawObject, error) {
+	if depth > 10000 {
+		return rawObject{}, errors.New("delta chain too deep")
+	}
+	var hdr [32]byte
+	n, err := p.f.ReadAt(hdr[:], off)
+	if err != nil && !(errors.Is(err, io.EOF) && n > 0) {
+		return rawObject{}, err
+	}
+	b := hdr[:n]
+	if len(b) == 0 {
+		return rawObject{}, errors.New("truncated entry")
+	}
+	typ := plumbing.ObjectType(b[0] >> 4 & 7)
+	size := uint64(b[0] & 0x0f)
+	i, shift := 1, uint(4)
+	for b[i-1]&0x80 != 0 {
+		if i >= len(b) {
+			return rawObject{}, errors.New("bad entry header")
+		}
+		size |= uint64(b[i]&0x7f) << shift
+		shift += 7
+		i++
+	}
+	var base rawObject
+	switch typ {
+	case plumbing.OFSDeltaObject:
+		if i >= len(b) {
+			return rawObject{}, errors.New("bad offset")
+		}
+		rel := uint64(b[i] & 0x7f)
+		for b[i]&0x80 != 0 {
+			i++
+			if i >= len(b) {
+				return rawObject{}, errors.New("bad offset")
+			}
+			rel = (rel+1)<<7 | uint64(b[i]&0x7f)
+		}
+		i++
+		bo := off - int64(rel)
+		if bo < 12 || bo >= off {
+			return rawObject{}, errors.New("bad delta base offset")
+		}
+		if base, err = r.cachedAt(set, p, bo, depth); err != nil {
+			return rawObject{}, err
+		}
+	case plumbing.REFDeltaObject:
+		if i+20 > len(b) {
+			return rawObject{}, errors.New("bad ref delta")
+		}
+		var bh plumbing.Hash
+		copy(bh[:], b[i:i+20])
+		i += 20
+		var found bool
+		base, found, err = r.get(bh)
+		if err == nil && !found {
+			err = fmt.Errorf("delta base %s: %w", bh, errObjectMissing)
+		}
+		if err != nil {
+			return rawObject{}, err
+		}
+	case plumbing.CommitObject, plumbing.TreeObject, plumbing.BlobObject, plumbing.TagObject:
+	default:
+		return rawObject{}, fmt.Errorf("bad object type %d", typ)
+	}
+	data := make([]byte, size)
+	if err := inflateAt(p, off+int64(i), data); err != nil {
+		return rawObject{}, err
+	}
+	if typ == plumbing.OFSDeltaObject || typ == plumbing.REFDeltaObject {
+		out, err := applyDelta(base.data, data)
+		if err != nil {
+			return rawObject{}, err
+		}
+		return rawObject{typ: base.typ, data: out}, nil
+	}
+	return rawObject{typ: typ, data: data}, nil
+}
+
+var inflaters sync.Pool // of *inflater
+
+// inflater is a reusable zlib reader over a buffered section of a pack.
+type inflater struct {
+	br *bufio.Reader
+	zr io.ReadCloser
+}
+
+// inflateAt decompresses len(dst) bytes of the zlib stream at off.
+func inflateAt(p *packFile, off int64, dst []byte) error {
+	sec := io.NewSectionReader(p.f, off, p.size-off)
+	in, _ := inflaters.Get().(*inflater)
+	if in == nil {
+		in = &inflater{br: bufio.NewReaderSize(sec, 16<<10)}
+	} else {
+		in.br.Reset(sec)
+	}
+	defer inflaters.Put(in)
+	if in.zr == nil {
+		zr, err := zlib.NewReader(in.br)
+		if err != nil {
+			return err
+		}
+		in.zr = zr
+	} else if err := in.zr.(zlib.Resetter).Reset(in.br, nil); err != nil {
+		return err
+	}
+	_, err := io.ReadFull(in.zr, dst)
+	return err
+}
+
+// cachedAt is readAt through the delta base cache.
+func (r *packReader) cachedAt(set *packSet, p *packFile, off int64, depth int) (rawObject, error) {
+	k := baseKey{p.id, off}
+	if o, ok := r.base.get(k); ok {
+		return o, nil
+	}
+	o, err := r.readAt(set, p, off, depth+1)
+	if err == nil {
+		r.base.add(k, o)
+	}
+	return o, err
+}
+
+// applyDelta applies a git delta to base.
+func applyDelta(base, delta []byte) ([]byte, error) {
+	srcSize, n := binary.Uvarint(delta)
+	if n <= 0 || srcSize != uint64(len(base)) {
+		return nil, errors.New("delta: source size mismatch")
+	}
+	delta = delta[n:]
+	dstSize, n := binary.Uvarint(delta)
+	if n <= 0 {
+		return nil, errors.New("delta: bad target size")
+	}
+	delta = delta[n:]
+	out := make([]byte, 0, dstSize)
+	for len(delta) > 0 {
+		op := delta[0]
+		delta = delta[1:]
+		if op&0x80 == 0 {
+			if op == 0 || int(op) > len(delta) {
+				return nil, errors.New("delta: bad insert")
+			}
+			out = append(out, delta[:op]...)
+			delta = delta[op:]
+			continue
+		}
+		var off, size uint64
+		for i := range 7 {
+			if op&(1<<i) == 0 {
+				continue
+			}
+			if len(delta) == 0 {
+				return nil, errors.New("delta: truncated copy")
+			}
+			if i < 4 {
+				off |= uint64(delta[0]) << (8 * i)
+			} else {
+				size |= uint64(delta[0]) << (8 * (i - 4))
+			}
+			delta = delta[1:]
+		}
+		if size == 0 {
+			size = 0x10000
+		}
+		if off+size > uint64(len(base)) {
+			return nil, errors.New("delta: copy out of range")
+		}
+		out = append(out, base[off:off+size]...)
+	}
+	if uint64(len(out)) != dstSize {
+		return nil, errors.New("delta: target size mismatch")
+	}
+	return out, nil
+}
+
+// close closes every open pack.
+func (r *packReader) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.set.packs {
+		p.f.Close()
+	}
+	r.set = &packSet{}
+}
