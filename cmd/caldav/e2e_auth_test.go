@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAuthHeaderFromTrustedProxy takes the user from --auth-header on
@@ -52,7 +53,7 @@ func TestPasswdOffline(t *testing.T) {
 	bin := buildBinary(t)
 	data := filepath.Join(t.TempDir(), "data")
 	s := start(t, bin, "--data", data, "--admin-password", "forgotten")
-	if err := s.stop(t, 20e9); err != nil {
+	if err := s.stop(t, 20*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if out, code := runBin(t, "", bin, "passwd", "--data", data, "root"); code == 0 {
