@@ -21,7 +21,7 @@ func TestAuthHeaderFromTrustedProxy(t *testing.T) {
 	}
 
 	trusted.must(t, 207, as("root"))
-	if !strings.Contains(trusted.logs.String(), `user=root method=PROPFIND`) {
+	if !trusted.waitLog(`user=root method=PROPFIND`) {
 		t.Errorf("the access log does not name the proxy's user:\n%s", trusted.logs)
 	}
 	trusted.must(t, 201, request{method: "PUT", path: "/users/alice?password=alicepw", user: "root", pass: "secret"})

@@ -171,6 +171,19 @@ func (s *server) stop(t *testing.T, timeout time.Duration) error {
 	}
 }
 
+// waitLog reports whether the server's log contains text within a few
+// seconds (the access log line is written after the answer is sent).
+func (s *server) waitLog(text string) bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(s.logs.String(), text) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
 // request is one HTTP request of a test.
 type request struct {
 	method, path string

@@ -197,7 +197,7 @@ func (m *Manager) obtain(ctx context.Context) (*tls.Certificate, error) {
 			return nil, fmt.Errorf("%s for %s: the CA did not validate it: %w", chal.Type, z.Identifier.Value, err)
 		}
 	}
-	if _, err := client.WaitOrder(ctx, order.URI); err != nil {
+	if order, err = client.WaitOrder(ctx, order.URI); err != nil {
 		return nil, fmt.Errorf("waiting for order %s: %w", order.URI, err)
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -211,7 +211,7 @@ func (m *Manager) obtain(ctx context.Context) (*tls.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the certificate request: %w", err)
 	}
-	der, _, err := client.CreateOrderCert(ctx, order.FinalizeURL, csr, true)
+	der, _, err := client.CreateCertFromOrder(ctx, order, csr, true)
 	if err != nil {
 		return nil, fmt.Errorf("finalizing order %s: %w", order.URI, err)
 	}
