@@ -84,7 +84,6 @@ func TestPasswdOffline(t *testing.T) {
 // TestAuthHeaderAdminAPI: the administration API should accept the user
 // a trusted proxy names, as every other path does.
 func TestAuthHeaderAdminAPI(t *testing.T) {
-	t.Skip("dav/account's adminResource.IsAuthorized uses its own Basic authenticator, not the server's (proxy header, failed-login metric, access-log user)")
 	t.Parallel()
 	bin := buildBinary(t)
 	s := start(t, bin, "--data", filepath.Join(t.TempDir(), "data"), "--admin-password", "secret",

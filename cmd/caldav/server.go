@@ -70,11 +70,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger, store *gitstore.
 	if !matches {
 		log.Warn("--admin-password differs from root's stored password; the stored one stays (use 'caldav passwd root' to reset it)")
 	}
-	var auth dav.Authenticator = a.accounts.Authenticator(cfg.tofu)
-	if cfg.authHeader != "" {
-		auth = proxyAuth{inner: auth, header: cfg.authHeader, trusted: cfg.trustedProxy, accounts: a.accounts, log: log}
-	}
-	auth = recordingAuth{inner: auth, m: a.metrics}
+	auth, adminAuth := a.authenticator(cfg.tofu), a.authenticator(false)
 	srv := &dav.Server{Store: store, Logger: log, Auth: auth, Access: &dav.ACLAccess{},
 		DAVClasses: "1, 3, access-control, extended-mkcol",
 		Limits:     dav.Limits{MaxBody: cfg.maxBody, MaxXMLDepth: cfg.maxXMLDepth}}
@@ -83,7 +79,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger, store *gitstore.
 	rt := &webmachine.Router{Options: webmachine.Options{Trace: cfg.trace, Logger: log}}
 	rt.Handle("/healthz", func(*http.Request, map[string]string) webmachine.Resource { return healthz{store: store} })
 	rt.Handle(caldav.WellKnownPath, caldav.WellKnown)
-	a.accounts.Routes(rt)
+	a.accounts.RoutesWith(rt, adminAuth)
 	srv.Routes(rt)
 	if cfg.webUI != "" {
 		ui := webUI{dir: cfg.webUI, language: cfg.language}
@@ -94,6 +90,17 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger, store *gitstore.
 	}
 	a.handler = accessLog(withScheme(a.handler, cfg), log, a.metrics)
 	return a, nil
+}
+
+// authenticator is the stored users' HTTP Basic (trusting on first use
+// when tofu), behind the proxy header when configured, recording the user
+// for the access log and counting failed logins.
+func (a *app) authenticator(tofu bool) dav.Authenticator {
+	var auth dav.Authenticator = a.accounts.Authenticator(tofu)
+	if a.cfg.authHeader != "" {
+		auth = proxyAuth{inner: auth, header: a.cfg.authHeader, trusted: a.cfg.trustedProxy, accounts: a.accounts, log: a.log}
+	}
+	return recordingAuth{inner: auth, m: a.metrics}
 }
 
 // rootSplit sends GET and HEAD of "/" to the web UI and everything else

@@ -29,15 +29,24 @@ import (
 // password. The password may also come in a form body, which keeps it out
 // of proxy logs. Conflicts (a name taken, not a user, not a group) are 409,
 // bad names 400, as in robur.
-func (m *Manager) Routes(rt *webmachine.Router) {
+func (m *Manager) Routes(rt *webmachine.Router) { m.RoutesWith(rt, nil) }
+
+// RoutesWith is Routes with the authenticator the server uses for its
+// other routes (so a proxy header, failed-login counting and the access
+// log apply here too). It must not trust on first use; nil means the
+// stored users' HTTP Basic.
+func (m *Manager) RoutesWith(rt *webmachine.Router, auth dav.Authenticator) {
+	if auth == nil {
+		auth = m.Authenticator(false)
+	}
 	rt.Handle("/users/:name", func(r *http.Request, p map[string]string) webmachine.Resource {
-		return &adminResource{m: m, op: opUser, name: p["name"], method: r.Method}
+		return &adminResource{m: m, auth: auth, op: opUser, name: p["name"], method: r.Method}
 	})
 	rt.Handle("/groups/:name/users/:user", func(r *http.Request, p map[string]string) webmachine.Resource {
-		return &adminResource{m: m, op: opMember, name: p["name"], member: p["user"], method: r.Method}
+		return &adminResource{m: m, auth: auth, op: opMember, name: p["name"], member: p["user"], method: r.Method}
 	})
 	rt.Handle("/groups/:name", func(r *http.Request, p map[string]string) webmachine.Resource {
-		return &adminResource{m: m, op: opGroup, name: p["name"], method: r.Method}
+		return &adminResource{m: m, auth: auth, op: opGroup, name: p["name"], method: r.Method}
 	})
 }
 
@@ -54,6 +63,7 @@ const (
 type adminResource struct {
 	webmachine.Base
 	m      *Manager
+	auth   dav.Authenticator
 	op     adminOp
 	name   string
 	member string
@@ -80,7 +90,7 @@ func (a *adminResource) MalformedRequest(context.Context, *webmachine.Request) (
 
 // IsAuthorized authenticates without trust on first use.
 func (a *adminResource) IsAuthorized(ctx context.Context, rq *webmachine.Request) (string, error) {
-	who, ch, err := a.m.Authenticator(false).Authenticate(ctx, rq.HTTP)
+	who, ch, err := a.auth.Authenticate(ctx, rq.HTTP)
 	if err != nil || who == nil {
 		return ch, err
 	}
