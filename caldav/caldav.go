@@ -178,6 +178,8 @@ type handler struct {
 	parses atomic.Int64
 	// zones caches parsed calendar-timezone values by their text.
 	zones *lru[*zoneResult]
+	// uidIdx keeps each calendar's UIDs current for PUT checks.
+	uidIdx uidIndexes
 }
 
 // Names of the CalDAV elements and properties used here.

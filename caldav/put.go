@@ -61,30 +61,17 @@ func putError(err error) error {
 }
 
 // checkUID refuses a UID another member of the calendar already uses
-// (CALDAV:no-uid-conflict, with the href of that member). UIDs come from a
-// cache keyed by blob id, so only new or changed members are parsed.
+// (CALDAV:no-uid-conflict, with the href of that member). The calendar's
+// UID index follows commits incrementally, so the check costs what
+// changed since the last one, not the calendar's size.
 func (h *handler) checkUID(ctx context.Context, cal *dav.Node, name, uid string) error {
-	kids, err := cal.Children()
-	if err != nil {
-		return fmt.Errorf("caldav: listing %s: %w", cal.Href(), err)
+	owner, err := h.uidOwner(ctx, cal, name, uid)
+	if err != nil || owner == "" {
+		return err
 	}
-	for _, k := range kids {
-		if k.Collection || k.Name() == name {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		other, err := h.uid(k)
-		if err != nil {
-			return err
-		}
-		if other == uid {
-			href := etree.NewElement("D:href")
-			href.SetText(k.Href())
-			return &dav.Error{Status: http.StatusConflict, Cond: nameNoUIDConflict,
-				Msg: fmt.Sprintf("UID %q is already used by %s", uid, k.Href()), Extra: []*etree.Element{href}}
-		}
-	}
-	return nil
+	href := dav.HrefOf(append(append([]string(nil), cal.Segs...), owner), false)
+	el := etree.NewElement("D:href")
+	el.SetText(href)
+	return &dav.Error{Status: http.StatusConflict, Cond: nameNoUIDConflict,
+		Msg: fmt.Sprintf("UID %q is already used by %s", uid, href), Extra: []*etree.Element{el}}
 }

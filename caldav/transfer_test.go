@@ -31,3 +31,32 @@ func TestCopyMoveIntoCalendarIsChecked(t *testing.T) {
 		t.Errorf("COPY of a calendar into a calendar: %d\n%s", r.Status, r.Body)
 	}
 }
+
+// The UID index follows deletes, moves and overwrites between PUTs.
+func TestUIDIndexFollowsChanges(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.mkcalendar("/calendars/cal/", "")
+	ev := func(uid string) string {
+		return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260101T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	}
+	conflictWith := func(path, uid, holder string) {
+		t.Helper()
+		r := e.do("PUT", path, ev(uid), "Content-Type", "text/calendar")
+		wantError(t, r, 409, "{urn:ietf:params:xml:ns:caldav}no-uid-conflict")
+		if !strings.Contains(r.Body, holder) {
+			t.Errorf("conflict names the wrong member:\n%s", r.Body)
+		}
+	}
+	e.put("/calendars/cal/a.ics", ev("X"))
+	conflictWith("/calendars/cal/b.ics", "X", "/calendars/cal/a.ics")
+	e.must(204, "DELETE", "/calendars/cal/a.ics", "")
+	e.put("/calendars/cal/b.ics", ev("X"))
+	conflictWith("/calendars/cal/c.ics", "X", "/calendars/cal/b.ics")
+	e.must(201, "MOVE", "/calendars/cal/b.ics", "", "Destination", "/calendars/cal/d.ics")
+	conflictWith("/calendars/cal/e.ics", "X", "/calendars/cal/d.ics")
+	// Overwriting d with another UID frees X.
+	e.must(204, "PUT", "/calendars/cal/d.ics", ev("Y"), "Content-Type", "text/calendar")
+	e.put("/calendars/cal/e.ics", ev("X"))
+	// The same object may be PUT again under its own name.
+	e.must(204, "PUT", "/calendars/cal/e.ics", ev("X"), "Content-Type", "text/calendar")
+}

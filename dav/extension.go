@@ -2,6 +2,7 @@ package dav
 
 import (
 	"context"
+	"github.com/gocaldav/gocaldav/gitstore"
 
 	"github.com/beevik/etree"
 )
@@ -70,3 +71,19 @@ func (pr PropRequest) NameOnly() bool { return pr.req.nameOnly }
 func (s *Server) PropResponse(ctx context.Context, c *Call, ms *Multistatus, n *Node, pr PropRequest) (*Response, error) {
 	return s.propResponse(ctx, c, ms, n, pr.req)
 }
+
+// Commit is the commit the node was read from: its snapshot's, or for a
+// batch in progress the batch's base ("" when unknown).
+func (n *Node) Commit() string {
+	switch r := n.rd.(type) {
+	case *gitstore.Snapshot:
+		return r.Commit()
+	case *gitstore.Txn:
+		return r.Base().Commit()
+	}
+	return ""
+}
+
+// HrefOf is the escaped href of the resource at segs ("/a/b", or "/a/b/"
+// for a collection).
+func HrefOf(segs []string, collection bool) string { return hrefOf(segs, collection) }

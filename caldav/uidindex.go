@@ -1,0 +1,175 @@
+package caldav
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/gocaldav/gocaldav/dav"
+	"github.com/gocaldav/gocaldav/gitstore"
+)
+
+// uidIndex maps the UIDs of one calendar's members to member names, as
+// of one commit. It follows later commits by applying the changes between
+// them, so a PUT into a calendar of 10,000 events costs work in
+// proportion to what changed since the last PUT, not to the calendar.
+type uidIndex struct {
+	commit string
+	byName map[string]string // member name → UID
+	byUID  map[string]string // UID → member name
+}
+
+// uidIndexes holds the index of each calendar, by repository path.
+type uidIndexes struct {
+	mu sync.Mutex
+	m  map[string]*uidIndex
+}
+
+// maxIndexes bounds how many calendars keep an index.
+const maxIndexes = 1000
+
+// uidOwner returns the member of cal (other than name) whose UID is uid,
+// or "". cal must have been read from a snapshot or a batch.
+func (h *handler) uidOwner(ctx context.Context, cal *dav.Node, name, uid string) (string, error) {
+	commit := cal.Commit()
+	if commit == "" {
+		return h.uidOwnerByListing(ctx, cal, name, uid)
+	}
+	h.uidIdx.mu.Lock()
+	defer h.uidIdx.mu.Unlock()
+	idx, err := h.indexAt(ctx, cal, commit)
+	if err != nil {
+		return "", err
+	}
+	if owner, ok := idx.byUID[uid]; ok && owner != name {
+		return owner, nil
+	}
+	return "", nil
+}
+
+// indexAt returns cal's index brought to commit. The caller holds the lock.
+func (h *handler) indexAt(ctx context.Context, cal *dav.Node, commit string) (*uidIndex, error) {
+	if h.uidIdx.m == nil {
+		h.uidIdx.m = map[string]*uidIndex{}
+	}
+	idx := h.uidIdx.m[cal.Path()]
+	if idx != nil && idx.commit == commit {
+		return idx, nil
+	}
+	if idx != nil {
+		if err := h.advance(ctx, idx, cal, commit); err == nil {
+			return idx, nil
+		}
+		// The old commit is not an ancestor we can diff from: rebuild.
+	}
+	idx, err := h.buildIndex(ctx, cal, commit)
+	if err != nil {
+		return nil, err
+	}
+	if len(h.uidIdx.m) >= maxIndexes {
+		clear(h.uidIdx.m)
+	}
+	h.uidIdx.m[cal.Path()] = idx
+	return idx, nil
+}
+
+// buildIndex reads every member's UID (parsed objects are cached by blob
+// id, so this parses only members never seen).
+func (h *handler) buildIndex(ctx context.Context, cal *dav.Node, commit string) (*uidIndex, error) {
+	kids, err := cal.Children()
+	if err != nil {
+		return nil, fmt.Errorf("caldav: listing %s: %w", cal.Href(), err)
+	}
+	idx := &uidIndex{commit: commit, byName: make(map[string]string, len(kids)), byUID: make(map[string]string, len(kids))}
+	for _, k := range kids {
+		if k.Collection {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		u, err := h.uid(k)
+		if err != nil {
+			continue // unreadable members hold no UID
+		}
+		idx.set(k.Name(), u)
+	}
+	return idx, nil
+}
+
+// advance applies the changes to cal's members between idx.commit and
+// commit.
+func (h *handler) advance(ctx context.Context, idx *uidIndex, cal *dav.Node, commit string) error {
+	changes, err := h.s.Store.Changes(ctx, cal.Path(), idx.commit, commit)
+	if err != nil {
+		return err
+	}
+	var snap *gitstore.Snapshot
+	for _, ch := range changes {
+		rel := strings.TrimPrefix(ch.Path, cal.Path()+"/")
+		if strings.Contains(rel, "/") || strings.HasSuffix(rel, ".prop") {
+			continue
+		}
+		idx.remove(rel)
+		if ch.Kind == gitstore.Removed {
+			continue
+		}
+		if snap == nil {
+			if snap, err = h.s.Store.At(commit); err != nil {
+				return err
+			}
+		}
+		k, err := h.s.Lookup(snap, append(append([]string(nil), cal.Segs...), rel))
+		if err != nil || k == nil {
+			continue
+		}
+		if u, err := h.uid(k); err == nil {
+			idx.set(rel, u)
+		}
+	}
+	idx.commit = commit
+	return nil
+}
+
+// set records that member name has uid.
+func (idx *uidIndex) set(name, uid string) {
+	idx.remove(name)
+	idx.byName[name] = uid
+	if _, taken := idx.byUID[uid]; !taken {
+		idx.byUID[uid] = name
+	}
+}
+
+// remove forgets member name.
+func (idx *uidIndex) remove(name string) {
+	uid, ok := idx.byName[name]
+	if !ok {
+		return
+	}
+	delete(idx.byName, name)
+	if idx.byUID[uid] != name {
+		return
+	}
+	delete(idx.byUID, uid)
+	for other, u := range idx.byName { // another member with the same UID (a robur repository may hold one)
+		if u == uid {
+			idx.byUID[uid] = other
+			break
+		}
+	}
+}
+
+// uidOwnerByListing scans the members (for nodes read outside a commit).
+func (h *handler) uidOwnerByListing(ctx context.Context, cal *dav.Node, name, uid string) (string, error) {
+	idx, err := h.buildIndex(ctx, cal, "")
+	if err != nil {
+		return "", err
+	}
+	for member, u := range idx.byName {
+		if u == uid && member != name {
+			return member, nil
+		}
+	}
+	return "", nil
+}
