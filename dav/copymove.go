@@ -79,7 +79,9 @@ func (r *resource) transfer(ctx context.Context, dst webmachine.Destination, mov
 			}
 			status = http.StatusNoContent
 		}
-		if err := r.checkTransfer(ctx, src, parent, existing, dsegs); err != nil {
+		// A MOVE within one collection keeps the same content there.
+		sameParent := repoPath(parentSegs(dsegs)) == repoPath(parentSegs(r.segs))
+		if err := r.checkTransfer(ctx, src, parent, existing, dsegs); err != nil && !(move && sameParent) {
 			return err
 		}
 		if err := copyNode(tx, src, dsegs, depth == "infinity"); err != nil {
