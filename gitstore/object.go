@@ -51,23 +51,6 @@ var zlibPool = sync.Pool{New: func() any {
 	return w
 }}
 
-// encodeLoose writes o in loose-object format (zlib of header+content) to w.
-func encodeLoose(w io.Writer, o rawObject) error {
-	var hdr [32]byte
-	// Loose objects are written off the request path (the journal made
-	// them durable), so real compression is affordable.
-	zw := zlibPool.Get().(*zlib.Writer)
-	zw.Reset(w)
-	defer zlibPool.Put(zw)
-	if _, err := zw.Write(objectHeader(hdr[:0], o.typ, len(o.data))); err != nil {
-		return err
-	}
-	if _, err := zw.Write(o.data); err != nil {
-		return err
-	}
-	return zw.Close()
-}
-
 // decodeLoose parses a loose object file's bytes and checks its id.
 func decodeLoose(want plumbing.Hash, b []byte) (rawObject, error) {
 	zr, err := zlib.NewReader(bytes.NewReader(b))
