@@ -14,7 +14,7 @@ import (
 // commit, as an import would.
 func fillCollection(b *testing.B, e *testEnv, n int) {
 	b.Helper()
-	e.must(201, "MKCOL", "/calendars/bench/", "")
+	e.Must(201, "MKCOL", "/calendars/bench/", "")
 	_, err := e.store.Batch(context.Background(), gitstore.Commit{AuthorName: "bench", AuthorEmail: "b@x", Message: "fill"},
 		func(tx *gitstore.Txn) error {
 			for i := 0; i < n; i++ {
@@ -42,7 +42,7 @@ func BenchmarkPropfindDepth1(b *testing.B) {
 		req.SetBasicAuth("root", "secret")
 		req.Header.Set("Depth", "1")
 		rec := httptest.NewRecorder()
-		e.h.ServeHTTP(rec, req)
+		e.Handler.ServeHTTP(rec, req)
 		if rec.Code != 207 {
 			b.Fatal(rec.Code)
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gocaldav/gocaldav/dav/davtest"
 	"github.com/gocaldav/gocaldav/dav/propfile"
 )
 
@@ -16,9 +17,9 @@ const ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVEN
 
 func TestPutGetDelete(t *testing.T) {
 	e := newTestEnv(t)
-	e.must(201, "MKCOL", "/calendars/c/", "")
+	e.Must(201, "MKCOL", "/calendars/c/", "")
 	before := e.commits()
-	put := e.must(201, "PUT", "/calendars/c/e.ics", ics, "Content-Type", "text/calendar; charset=utf-8")
+	put := e.Must(201, "PUT", "/calendars/c/e.ics", ics, "Content-Type", "text/calendar; charset=utf-8")
 	if e.commits() != before+1 {
 		t.Fatalf("PUT made %d commits, want 1", e.commits()-before)
 	}
@@ -26,7 +27,7 @@ func TestPutGetDelete(t *testing.T) {
 	if put.Header.Get("ETag") != etag {
 		t.Errorf("PUT ETag %q, want the quoted blob id %q", put.Header.Get("ETag"), etag)
 	}
-	get := e.must(200, "GET", "/calendars/c/e.ics", "")
+	get := e.Must(200, "GET", "/calendars/c/e.ics", "")
 	if get.Body != ics {
 		t.Errorf("GET returned other bytes than stored")
 	}
@@ -60,7 +61,7 @@ func TestPutGetDelete(t *testing.T) {
 	// Replacing answers 204, keeps creationdate, changes the ETag.
 	created, _ := props.Get(PropCreationDate)
 	e.srv.Now = func() time.Time { return testNow.Add(time.Hour) }
-	replaced := e.must(204, "PUT", "/calendars/c/e.ics", strings.Replace(ics, "Grüße", "Hallo", 1), "Content-Type", "text/calendar")
+	replaced := e.Must(204, "PUT", "/calendars/c/e.ics", strings.Replace(ics, "Grüße", "Hallo", 1), "Content-Type", "text/calendar")
 	if replaced.Header.Get("ETag") == etag {
 		t.Errorf("ETag unchanged after a new body")
 	}
@@ -73,30 +74,30 @@ func TestPutGetDelete(t *testing.T) {
 		t.Errorf("getlastmodified not updated: %v", lm.Value)
 	}
 
-	e.must(204, "DELETE", "/calendars/c/e.ics", "")
-	e.must(404, "GET", "/calendars/c/e.ics", "")
+	e.Must(204, "DELETE", "/calendars/c/e.ics", "")
+	e.Must(404, "GET", "/calendars/c/e.ics", "")
 	if e.store.Head().Exists("calendars/c/e.ics.prop") {
 		t.Errorf("DELETE left the property file")
 	}
-	e.must(404, "DELETE", "/calendars/c/e.ics", "")
+	e.Must(404, "DELETE", "/calendars/c/e.ics", "")
 }
 
 func TestPutErrors(t *testing.T) {
 	e := newTestEnv(t)
-	e.must(201, "MKCOL", "/calendars/c/", "")
-	e.must(409, "PUT", "/calendars/missing/e.ics", ics)
-	e.must(201, "PUT", "/calendars/c/file", "x")
-	e.must(409, "PUT", "/calendars/c/file/e.ics", "x")
-	e.must(405, "PUT", "/calendars/c/", "x")
-	e.must(403, "PUT", "/calendars/c/x.prop", "x")
-	e.must(400, "GET", "/calendars/c/%2e%2e/x", "")
+	e.Must(201, "MKCOL", "/calendars/c/", "")
+	e.Must(409, "PUT", "/calendars/missing/e.ics", ics)
+	e.Must(201, "PUT", "/calendars/c/file", "x")
+	e.Must(409, "PUT", "/calendars/c/file/e.ics", "x")
+	e.Must(405, "PUT", "/calendars/c/", "x")
+	e.Must(403, "PUT", "/calendars/c/x.prop", "x")
+	e.Must(400, "GET", "/calendars/c/%2e%2e/x", "")
 	before := e.commits()
-	e.must(412, "PUT", "/calendars/c/file", "y", "If-Match", `"0000"`)
-	e.must(412, "PUT", "/calendars/c/file", "y", "If-None-Match", "*")
+	e.Must(412, "PUT", "/calendars/c/file", "y", "If-Match", `"0000"`)
+	e.Must(412, "PUT", "/calendars/c/file", "y", "If-None-Match", "*")
 	if e.commits() != before {
 		t.Errorf("failed PUTs committed")
 	}
-	e.must(204, "PUT", "/calendars/c/file", "y", "If-Match", `"`+blobID([]byte("x"))+`"`)
+	e.Must(204, "PUT", "/calendars/c/file", "y", "If-Match", `"`+blobID([]byte("x"))+`"`)
 }
 
 func TestAuthenticationRequired(t *testing.T) {
@@ -106,7 +107,7 @@ func TestAuthenticationRequired(t *testing.T) {
 		r := req.Clone(context.Background())
 		auth(r)
 		rec := httptest.NewRecorder()
-		e.h.ServeHTTP(rec, r)
+		e.Handler.ServeHTTP(rec, r)
 		if rec.Code != 401 || rec.Header().Get("WWW-Authenticate") != `Basic realm="calendar"` {
 			t.Errorf("status %d, challenge %q", rec.Code, rec.Header().Get("WWW-Authenticate"))
 		}
@@ -115,7 +116,7 @@ func TestAuthenticationRequired(t *testing.T) {
 
 func TestOptions(t *testing.T) {
 	e := newTestEnv(t)
-	r := e.must(200, "OPTIONS", "/calendars/", "")
+	r := e.Must(200, "OPTIONS", "/calendars/", "")
 	dav := r.Header.Get("DAV")
 	if !strings.Contains(dav, "1") || strings.Contains(dav, "2") {
 		t.Errorf("DAV %q: want class 1 and never class 2 without locking", dav)
@@ -129,17 +130,17 @@ func TestOptions(t *testing.T) {
 
 func TestPropfind(t *testing.T) {
 	e := newTestEnv(t)
-	e.must(201, "MKCOL", "/calendars/c/", "")
-	e.must(201, "PUT", "/calendars/c/a.ics", ics, "Content-Type", "text/calendar")
-	e.must(201, "MKCOL", "/calendars/c/sub/", "")
+	e.Must(201, "MKCOL", "/calendars/c/", "")
+	e.Must(201, "PUT", "/calendars/c/a.ics", ics, "Content-Type", "text/calendar")
+	e.Must(201, "MKCOL", "/calendars/c/sub/", "")
 
 	body := `<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getetag/><resourcetype/><displayname/><x:nothing xmlns:x="urn:x"/></prop></propfind>`
-	ms := parseMultistatus(t, e.must(207, "PROPFIND", "/calendars/c/", body, "Depth", "1").Body)
+	ms := davtest.ParseMultistatus(t, e.Must(207, "PROPFIND", "/calendars/c/", body, "Depth", "1").Body)
 	if len(ms) != 3 {
 		t.Fatalf("Depth 1 gave %d responses, want 3: %v", len(ms), ms)
 	}
 	col := ms["/calendars/c/"]
-	if col["{DAV:}resourcetype"].XML != canonicalXML(t, `<collection xmlns="DAV:"/>`) {
+	if col["{DAV:}resourcetype"].XML != davtest.CanonicalXML(t, `<collection xmlns="DAV:"/>`) {
 		t.Errorf("collection resourcetype %q", col["{DAV:}resourcetype"].XML)
 	}
 	if col["{urn:x}nothing"].Status != 404 {
@@ -157,14 +158,14 @@ func TestPropfind(t *testing.T) {
 	}
 	// The collection's ETag is its tree id and changes with a member.
 	etag0 := col["{DAV:}getetag"].XML
-	e.must(204, "PUT", "/calendars/c/a.ics", ics+" ", "Content-Type", "text/calendar")
-	ms = parseMultistatus(t, e.must(207, "PROPFIND", "/calendars/c/", body, "Depth", "0").Body)
+	e.Must(204, "PUT", "/calendars/c/a.ics", ics+" ", "Content-Type", "text/calendar")
+	ms = davtest.ParseMultistatus(t, e.Must(207, "PROPFIND", "/calendars/c/", body, "Depth", "0").Body)
 	if len(ms) != 1 || ms["/calendars/c/"]["{DAV:}getetag"].XML == etag0 {
 		t.Errorf("Depth 0: %d responses, collection ETag %s (was %s)", len(ms), ms["/calendars/c/"]["{DAV:}getetag"].XML, etag0)
 	}
 
 	// An empty body is allprop: stored and live properties, no hidden ones.
-	ms = parseMultistatus(t, e.must(207, "PROPFIND", "/calendars/c/a.ics", "", "Depth", "0").Body)
+	ms = davtest.ParseMultistatus(t, e.Must(207, "PROPFIND", "/calendars/c/a.ics", "", "Depth", "0").Body)
 	all := ms["/calendars/c/a.ics"]
 	for _, want := range []string{"{DAV:}getetag", "{DAV:}getcontentlength", "{DAV:}getlastmodified", "{DAV:}displayname", "{DAV:}creationdate", "{DAV:}getcontenttype"} {
 		if all[want].Status != 200 {
@@ -181,7 +182,7 @@ func TestPropfind(t *testing.T) {
 	}
 
 	// propname lists names without values.
-	ms = parseMultistatus(t, e.must(207, "PROPFIND", "/calendars/c/a.ics", `<propfind xmlns="DAV:"><propname/></propfind>`, "Depth", "0").Body)
+	ms = davtest.ParseMultistatus(t, e.Must(207, "PROPFIND", "/calendars/c/a.ics", `<propfind xmlns="DAV:"><propname/></propfind>`, "Depth", "0").Body)
 	if r := ms["/calendars/c/a.ics"]["{DAV:}acl"]; r.Status != 200 || r.XML != "" {
 		t.Errorf("propname acl: %+v", r)
 	}
@@ -190,42 +191,42 @@ func TestPropfind(t *testing.T) {
 	}
 
 	// allprop with include adds a hidden property.
-	ms = parseMultistatus(t, e.must(207, "PROPFIND", "/calendars/c/a.ics",
+	ms = davtest.ParseMultistatus(t, e.Must(207, "PROPFIND", "/calendars/c/a.ics",
 		`<propfind xmlns="DAV:"><allprop/><include><current-user-principal/></include></propfind>`, "Depth", "0").Body)
-	if got := ms["/calendars/c/a.ics"]["{DAV:}current-user-principal"].XML; got != canonicalXML(t, `<href xmlns="DAV:">/principals/root/</href>`) {
+	if got := ms["/calendars/c/a.ics"]["{DAV:}current-user-principal"].XML; got != davtest.CanonicalXML(t, `<href xmlns="DAV:">/principals/root/</href>`) {
 		t.Errorf("include current-user-principal: %q", got)
 	}
 }
 
 func TestPropfindErrors(t *testing.T) {
 	e := newTestEnv(t)
-	r := e.must(403, "PROPFIND", "/calendars/", "", "Depth", "infinity")
-	if got := errorCondition(r.Body); got != "{DAV:}propfind-finite-depth" {
+	r := e.Must(403, "PROPFIND", "/calendars/", "", "Depth", "infinity")
+	if got := davtest.ErrorCondition(r.Body); got != "{DAV:}propfind-finite-depth" {
 		t.Errorf("Depth infinity condition %q", got)
 	}
-	e.must(400, "PROPFIND", "/calendars/", "", "Depth", "2")
-	e.must(400, "PROPFIND", "/calendars/", "<propfind", "Depth", "0")
-	e.must(400, "PROPFIND", "/calendars/", `<propfind xmlns="DAV:"><prop><bar:foo xmlns:bar=""/></prop></propfind>`, "Depth", "0")
-	e.must(400, "PROPFIND", "/calendars/", `<foo xmlns="DAV:"/>`, "Depth", "0")
-	e.must(404, "PROPFIND", "/calendars/none/", "", "Depth", "0")
+	e.Must(400, "PROPFIND", "/calendars/", "", "Depth", "2")
+	e.Must(400, "PROPFIND", "/calendars/", "<propfind", "Depth", "0")
+	e.Must(400, "PROPFIND", "/calendars/", `<propfind xmlns="DAV:"><prop><bar:foo xmlns:bar=""/></prop></propfind>`, "Depth", "0")
+	e.Must(400, "PROPFIND", "/calendars/", `<foo xmlns="DAV:"/>`, "Depth", "0")
+	e.Must(404, "PROPFIND", "/calendars/none/", "", "Depth", "0")
 	deep := strings.Repeat("<a>", 1000) + strings.Repeat("</a>", 1000)
-	e.must(400, "PROPFIND", "/calendars/", deep, "Depth", "0")
+	e.Must(400, "PROPFIND", "/calendars/", deep, "Depth", "0")
 	// Without Depth the request is served, not refused.
-	e.must(207, "PROPFIND", "/calendars/", "")
+	e.Must(207, "PROPFIND", "/calendars/", "")
 }
 
 func TestProppatchAtomic(t *testing.T) {
 	e := newTestEnv(t)
-	e.must(201, "MKCOL", "/calendars/c/", "")
+	e.Must(201, "MKCOL", "/calendars/c/", "")
 	before := e.commits()
 	body := `<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z">
 	  <D:set><D:prop><Z:colour>red</Z:colour><D:getetag>"forged"</D:getetag></D:prop></D:set>
 	</D:propertyupdate>`
-	answer := e.must(207, "PROPPATCH", "/calendars/c/", body).Body
+	answer := e.Must(207, "PROPPATCH", "/calendars/c/", body).Body
 	if !strings.Contains(answer, "cannot-modify-protected-property") {
 		t.Errorf("the 403 propstat lacks DAV:cannot-modify-protected-property:\n%s", answer)
 	}
-	ms := parseMultistatus(t, answer)
+	ms := davtest.ParseMultistatus(t, answer)
 	r := ms["/calendars/c/"]
 	if r["{urn:z}colour"].Status != 424 || r["{DAV:}getetag"].Status != 403 {
 		t.Fatalf("statuses: colour %d (want 424), getetag %d (want 403)", r["{urn:z}colour"].Status, r["{DAV:}getetag"].Status)
@@ -233,7 +234,7 @@ func TestProppatchAtomic(t *testing.T) {
 	if e.commits() != before {
 		t.Fatalf("a failed PROPPATCH committed")
 	}
-	ms = parseMultistatus(t, e.must(207, "PROPFIND", "/calendars/c/", `<propfind xmlns="DAV:"><prop><z:colour xmlns:z="urn:z"/></prop></propfind>`, "Depth", "0").Body)
+	ms = davtest.ParseMultistatus(t, e.Must(207, "PROPFIND", "/calendars/c/", `<propfind xmlns="DAV:"><prop><z:colour xmlns:z="urn:z"/></prop></propfind>`, "Depth", "0").Body)
 	if ms["/calendars/c/"]["{urn:z}colour"].Status != 404 {
 		t.Fatalf("failed PROPPATCH wrote the property")
 	}
@@ -244,7 +245,7 @@ func TestProppatchAtomic(t *testing.T) {
 	body = `<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop>` + value + `<Z:gone>1</Z:gone></D:prop></D:set>
 	  <D:remove><D:prop><Z:gone/></D:prop></D:remove></D:propertyupdate>`
 	before = e.commits()
-	ms = parseMultistatus(t, e.must(207, "PROPPATCH", "/calendars/c/", body).Body)
+	ms = davtest.ParseMultistatus(t, e.Must(207, "PROPPATCH", "/calendars/c/", body).Body)
 	for name, res := range ms["/calendars/c/"] {
 		if res.Status != 200 {
 			t.Errorf("%s: %d", name, res.Status)
@@ -253,9 +254,9 @@ func TestProppatchAtomic(t *testing.T) {
 	if e.commits() != before+1 {
 		t.Errorf("PROPPATCH made %d commits, want 1", e.commits()-before)
 	}
-	ms = parseMultistatus(t, e.must(207, "PROPFIND", "/calendars/c/",
+	ms = davtest.ParseMultistatus(t, e.Must(207, "PROPFIND", "/calendars/c/",
 		`<propfind xmlns="DAV:"><prop><z:Authors xmlns:z="urn:z"/><z:gone xmlns:z="urn:z"/></prop></propfind>`, "Depth", "0").Body)
-	want := canonicalXML(t, value)
+	want := davtest.CanonicalXML(t, value)
 	if got := ms["/calendars/c/"]["{urn:z}Authors"].Elem; got != want {
 		t.Errorf("dead property\n got %s\nwant %s", got, want)
 	}
@@ -266,36 +267,36 @@ func TestProppatchAtomic(t *testing.T) {
 
 func TestProppatchPreconditions(t *testing.T) {
 	e := newTestEnv(t)
-	e.must(201, "PUT", "/calendars/x", "data")
+	e.Must(201, "PUT", "/calendars/x", "data")
 	body := `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>n</D:displayname></D:prop></D:set></D:propertyupdate>`
-	e.must(412, "PROPPATCH", "/calendars/x", body, "If-Match", `"other"`)
-	e.must(207, "PROPPATCH", "/calendars/x", body, "If-Match", `"`+blobID([]byte("data"))+`"`)
-	e.must(400, "PROPPATCH", "/calendars/x", `<D:propfind xmlns:D="DAV:"/>`)
-	e.must(404, "PROPPATCH", "/calendars/none", body)
+	e.Must(412, "PROPPATCH", "/calendars/x", body, "If-Match", `"other"`)
+	e.Must(207, "PROPPATCH", "/calendars/x", body, "If-Match", `"`+blobID([]byte("data"))+`"`)
+	e.Must(400, "PROPPATCH", "/calendars/x", `<D:propfind xmlns:D="DAV:"/>`)
+	e.Must(404, "PROPPATCH", "/calendars/none", body)
 }
 
 func TestMkcol(t *testing.T) {
 	e := newTestEnv(t)
 	before := e.commits()
-	r := e.must(201, "MKCOL", "/calendars/c/", "")
+	r := e.Must(201, "MKCOL", "/calendars/c/", "")
 	if e.commits() != before+1 || r.Header.Get("Location") != "/calendars/c/" {
 		t.Errorf("MKCOL: %d commits, Location %q", e.commits()-before, r.Header.Get("Location"))
 	}
-	e.must(405, "MKCOL", "/calendars/c/", "")
-	e.must(409, "MKCOL", "/calendars/a/b/", "")
-	e.must(415, "MKCOL", "/calendars/d/", "<foo/>", "Content-Type", "text/xml")
-	e.must(415, "MKCOL", "/calendars/d/", "not xml at all")
+	e.Must(405, "MKCOL", "/calendars/c/", "")
+	e.Must(409, "MKCOL", "/calendars/a/b/", "")
+	e.Must(415, "MKCOL", "/calendars/d/", "<foo/>", "Content-Type", "text/xml")
+	e.Must(415, "MKCOL", "/calendars/d/", "not xml at all")
 	ext := `<D:mkcol xmlns:D="DAV:"><D:set><D:prop><D:displayname>Work</D:displayname>
 	  <D:resourcetype><D:collection/><X:special xmlns:X="urn:x"/></D:resourcetype></D:prop></D:set></D:mkcol>`
-	e.must(201, "MKCOL", "/calendars/e/", ext, "Content-Type", "application/xml")
-	ms := parseMultistatus(t, e.must(207, "PROPFIND", "/calendars/e/", `<propfind xmlns="DAV:"><prop><displayname/><resourcetype/></prop></propfind>`, "Depth", "0").Body)
+	e.Must(201, "MKCOL", "/calendars/e/", ext, "Content-Type", "application/xml")
+	ms := davtest.ParseMultistatus(t, e.Must(207, "PROPFIND", "/calendars/e/", `<propfind xmlns="DAV:"><prop><displayname/><resourcetype/></prop></propfind>`, "Depth", "0").Body)
 	if ms["/calendars/e/"]["{DAV:}displayname"].XML != "Work" ||
-		ms["/calendars/e/"]["{DAV:}resourcetype"].XML != canonicalXML(t, `<collection xmlns="DAV:"/><special xmlns="urn:x"/>`) {
+		ms["/calendars/e/"]["{DAV:}resourcetype"].XML != davtest.CanonicalXML(t, `<collection xmlns="DAV:"/><special xmlns="urn:x"/>`) {
 		t.Errorf("extended MKCOL properties: %+v", ms["/calendars/e/"])
 	}
 	bad := `<D:mkcol xmlns:D="DAV:"><D:set><D:prop><D:getetag>x</D:getetag><D:displayname>n</D:displayname></D:prop></D:set></D:mkcol>`
 	before = e.commits()
-	r = e.must(403, "MKCOL", "/calendars/f/", bad)
+	r = e.Must(403, "MKCOL", "/calendars/f/", bad)
 	if e.commits() != before || !strings.Contains(r.Body, "mkcol-response") {
 		t.Errorf("refused extended MKCOL: commits %d, body %s", e.commits()-before, r.Body)
 	}
@@ -303,50 +304,50 @@ func TestMkcol(t *testing.T) {
 
 func TestCopyMove(t *testing.T) {
 	e := newTestEnv(t)
-	e.must(201, "MKCOL", "/calendars/c/", "")
-	e.must(201, "MKCOL", "/calendars/c/sub/", "")
-	e.must(201, "PUT", "/calendars/c/sub/a", "A")
-	e.must(201, "PUT", "/calendars/c/b", "B")
-	e.must(201, "COPY", "/calendars/c/b", "", "Destination", "http://example.com/calendars/c/b2")
-	e.must(412, "COPY", "/calendars/c/b", "", "Destination", "/calendars/c/b2", "Overwrite", "F")
-	e.must(204, "COPY", "/calendars/c/b", "", "Destination", "/calendars/c/b2")
-	e.must(409, "COPY", "/calendars/c/b", "", "Destination", "/calendars/none/b")
-	e.must(201, "COPY", "/calendars/c/sub/", "", "Destination", "/calendars/c/deep/")
-	if e.must(200, "GET", "/calendars/c/deep/a", "").Body != "A" {
+	e.Must(201, "MKCOL", "/calendars/c/", "")
+	e.Must(201, "MKCOL", "/calendars/c/sub/", "")
+	e.Must(201, "PUT", "/calendars/c/sub/a", "A")
+	e.Must(201, "PUT", "/calendars/c/b", "B")
+	e.Must(201, "COPY", "/calendars/c/b", "", "Destination", "http://example.com/calendars/c/b2")
+	e.Must(412, "COPY", "/calendars/c/b", "", "Destination", "/calendars/c/b2", "Overwrite", "F")
+	e.Must(204, "COPY", "/calendars/c/b", "", "Destination", "/calendars/c/b2")
+	e.Must(409, "COPY", "/calendars/c/b", "", "Destination", "/calendars/none/b")
+	e.Must(201, "COPY", "/calendars/c/sub/", "", "Destination", "/calendars/c/deep/")
+	if e.Must(200, "GET", "/calendars/c/deep/a", "").Body != "A" {
 		t.Errorf("deep copy lost a member")
 	}
-	e.must(201, "COPY", "/calendars/c/sub/", "", "Destination", "/calendars/c/shallow/", "Depth", "0")
-	e.must(404, "GET", "/calendars/c/shallow/a", "")
-	e.must(403, "COPY", "/calendars/c/", "", "Destination", "/calendars/c/sub/inner/")
+	e.Must(201, "COPY", "/calendars/c/sub/", "", "Destination", "/calendars/c/shallow/", "Depth", "0")
+	e.Must(404, "GET", "/calendars/c/shallow/a", "")
+	e.Must(403, "COPY", "/calendars/c/", "", "Destination", "/calendars/c/sub/inner/")
 	before := e.commits()
-	e.must(201, "MOVE", "/calendars/c/sub/", "", "Destination", "/calendars/moved/")
+	e.Must(201, "MOVE", "/calendars/c/sub/", "", "Destination", "/calendars/moved/")
 	if e.commits() != before+1 {
 		t.Errorf("MOVE made %d commits", e.commits()-before)
 	}
-	e.must(404, "PROPFIND", "/calendars/c/sub/", "", "Depth", "0")
-	if e.must(200, "GET", "/calendars/moved/a", "").Body != "A" {
+	e.Must(404, "PROPFIND", "/calendars/c/sub/", "", "Depth", "0")
+	if e.Must(200, "GET", "/calendars/moved/a", "").Body != "A" {
 		t.Errorf("MOVE lost a member")
 	}
-	e.must(400, "MOVE", "/calendars/moved/", "", "Destination", "/calendars/m2/", "Depth", "0")
-	e.must(502, "MOVE", "/calendars/c/b", "", "Destination", "http://elsewhere.test/calendars/c/z")
+	e.Must(400, "MOVE", "/calendars/moved/", "", "Destination", "/calendars/m2/", "Depth", "0")
+	e.Must(502, "MOVE", "/calendars/c/b", "", "Destination", "http://elsewhere.test/calendars/c/z")
 }
 
 func TestDeleteCollectionIsRecursive(t *testing.T) {
 	e := newTestEnv(t)
-	e.must(201, "MKCOL", "/calendars/c/", "")
-	e.must(201, "MKCOL", "/calendars/c/d/", "")
-	e.must(201, "PUT", "/calendars/c/d/x", "x")
+	e.Must(201, "MKCOL", "/calendars/c/", "")
+	e.Must(201, "MKCOL", "/calendars/c/d/", "")
+	e.Must(201, "PUT", "/calendars/c/d/x", "x")
 	before := e.commits()
-	e.must(204, "DELETE", "/calendars/c/", "")
+	e.Must(204, "DELETE", "/calendars/c/", "")
 	if e.commits() != before+1 || e.store.Head().Exists("calendars/c") {
 		t.Errorf("DELETE of a collection: %d commits, still there %v", e.commits()-before, e.store.Head().Exists("calendars/c"))
 	}
-	e.must(403, "DELETE", "/calendars/", "")
+	e.Must(403, "DELETE", "/calendars/", "")
 }
 
 func TestCommitIdentity(t *testing.T) {
 	e := newTestEnv(t)
-	e.must(201, "MKCOL", "/calendars/c/", "", "User-Agent", "tester/1.0")
+	e.Must(201, "MKCOL", "/calendars/c/", "", "User-Agent", "tester/1.0")
 	h, err := e.store.History(context.Background(), "", 1)
 	if err != nil || len(h) != 1 {
 		t.Fatal(err)

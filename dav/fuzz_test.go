@@ -72,8 +72,8 @@ func FuzzHeaders(f *testing.F) {
 	f.Add("MOVE", "0", `W/"x", "y"`, "/calendars/../etc", "maybe", "Digest x")
 	f.Add("DELETE", "2", `"`, "", "", "Basic "+strings.Repeat("A", 300))
 	e := newTestEnv(&testing.T{})
-	e.must(201, "MKCOL", "/calendars/f/", "")
-	e.must(201, "PUT", "/calendars/f/a.ics", "x")
+	e.Must(201, "MKCOL", "/calendars/f/", "")
+	e.Must(201, "PUT", "/calendars/f/a.ics", "x")
 	f.Fuzz(func(t *testing.T, method, depth, ifMatch, dest, overwrite, auth string) {
 		switch method {
 		case "PROPFIND", "PROPPATCH", "COPY", "MOVE", "DELETE", "GET", "PUT", "REPORT", "MKCOL", "ACL":
@@ -87,7 +87,7 @@ func FuzzHeaders(f *testing.F) {
 			}
 		}
 		rec := httptest.NewRecorder()
-		e.h.ServeHTTP(rec, req)
+		e.Handler.ServeHTTP(rec, req)
 		if rec.Code >= 500 && rec.Code != 502 && rec.Code != 507 {
 			t.Fatalf("%s with headers %q %q %q %q %q: %d\n%s", method, depth, ifMatch, dest, overwrite, auth, rec.Code, rec.Body)
 		}

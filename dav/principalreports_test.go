@@ -1,59 +1,31 @@
 package dav_test
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/beevik/etree"
 
-	"github.com/gocaldav/gocaldav/dav"
-	"github.com/gocaldav/gocaldav/dav/account"
-	"github.com/gocaldav/gocaldav/dav/password"
-	"github.com/gocaldav/gocaldav/gitstore"
-	"github.com/gocaldav/gocaldav/webmachine"
+	"github.com/gocaldav/gocaldav/dav/davtest"
+	"github.com/gocaldav/gocaldav/dav/davtest/stack"
 )
 
 // principalEnv is the server as cmd/caldav wires it (accounts, ACLs, the
 // DAV trees) with users alice, bob and carol, the group team (alice and
 // bob), display names, and alice's e-mail address.
 type principalEnv struct {
-	t *testing.T
-	h http.Handler
+	*stack.Stack
 }
-
-var principalPasswords = map[string]string{"root": "rootpw", "alice": "alicepw", "bob": "bobpw", "carol": "carolpw"}
 
 func newPrincipalEnv(t *testing.T) *principalEnv {
 	t.Helper()
-	store, err := gitstore.OpenMemory(gitstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m := account.New(store, account.Options{Logger: log,
-		Hasher: password.NewHasher(password.Params{Time: 1, Memory: 1024, Threads: 1, KeyLen: 32, SaltLen: 16}, 2)})
-	if _, err := m.Bootstrap(context.Background(), principalPasswords["root"]); err != nil {
-		t.Fatal(err)
-	}
-	srv := &dav.Server{Store: store, Logger: log, Auth: m.Authenticator(false), Access: &dav.ACLAccess{}}
-	rt := &webmachine.Router{Options: webmachine.Options{Logger: log}}
-	m.Routes(rt)
-	srv.Routes(rt)
-	e := &principalEnv{t: t, h: rt}
+	e := &principalEnv{stack.New(t, stack.Options{Users: []string{"alice", "bob", "carol"}})}
 	names := map[string]string{"alice": "Alice Liddell", "bob": "Bob Dobbs", "carol": "Carol Ann"}
 	for _, u := range []string{"alice", "bob", "carol"} {
-		e.want(201, "root", "PUT", "/users/"+u+"?password="+principalPasswords[u], "")
-		e.want(207, u, "PROPPATCH", "/principals/"+u+"/", setProp(`<D:displayname>`+names[u]+`</D:displayname>`))
+		e.Want(207, u, "PROPPATCH", "/principals/"+u+"/", setProp(`<D:displayname>`+names[u]+`</D:displayname>`))
 	}
-	e.want(201, "root", "PUT", "/groups/team?members=alice,bob", "")
+	e.Want(201, "root", "PUT", "/groups/team?members=alice,bob", "")
 	e.wantProps(200, "alice", "/principals/alice/", `<R:email xmlns:R="io:robur:webdav">alice@example.com</R:email>`)
 	return e
 }
@@ -63,93 +35,41 @@ func setProp(props string) string {
 	return `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>` + props + `</D:prop></D:set></D:propertyupdate>`
 }
 
-// as sends a request as user; extra headers come as name, value pairs.
-func (e *principalEnv) as(user, method, target, body string, headers ...string) *httptest.ResponseRecorder {
-	e.t.Helper()
-	req := httptest.NewRequest(method, target, strings.NewReader(body))
-	req.SetBasicAuth(user, principalPasswords[user])
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	rec := httptest.NewRecorder()
-	e.h.ServeHTTP(rec, req)
-	return rec
-}
-
-// want sends a request and fails unless the status is status.
+// want sends a request and fails unless the status is status; it
+// returns the body.
 func (e *principalEnv) want(status int, user, method, target, body string, headers ...string) string {
-	e.t.Helper()
-	rec := e.as(user, method, target, body, headers...)
-	if rec.Code != status {
-		e.t.Fatalf("%s %s %s: %d, want %d\n%s", user, method, target, rec.Code, status, rec.Body)
-	}
-	return rec.Body.String()
+	e.T.Helper()
+	return e.Want(status, user, method, target, body, headers...).Body
 }
 
 // wantProps PROPPATCHes props and checks that every property got status.
 func (e *principalEnv) wantProps(status int, user, target, props string) {
-	e.t.Helper()
+	e.T.Helper()
 	body := e.want(207, user, "PROPPATCH", target, setProp(props))
 	want := fmt.Sprintf(" %d ", status)
 	d := etree.NewDocument()
 	if err := d.ReadFromString(body); err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	for _, st := range d.FindElements("//status") {
 		if !strings.Contains(st.Text(), want) {
-			e.t.Fatalf("PROPPATCH %s as %s: %s, want %d\n%s", target, user, st.Text(), status, body)
+			e.T.Fatalf("PROPPATCH %s as %s: %s, want %d\n%s", target, user, st.Text(), status, body)
 		}
 	}
 }
+
+// reportXML renders report answers for comparison; the text of an
+// element with children does not count.
+var reportXML = davtest.Canonicaliser{IgnoreMixedText: true}
 
 // report runs a REPORT as user expecting status and compares the body
 // with want semantically.
 func (e *principalEnv) report(status int, user, target, body, want string, headers ...string) {
-	e.t.Helper()
+	e.T.Helper()
 	got := e.want(status, user, "REPORT", target, body, headers...)
-	if g, w := canonical(e.t, got), canonical(e.t, want); g != w {
-		e.t.Fatalf("REPORT %s as %s:\n%s\nwant:\n%s", target, user, g, w)
+	if g, w := reportXML.Document(e.T, got), reportXML.Document(e.T, want); g != w {
+		e.T.Fatalf("REPORT %s as %s:\n%s\nwant:\n%s", target, user, g, w)
 	}
-}
-
-// canonical renders an XML document so that documents meaning the same
-// render the same: names by namespace URI, attributes sorted, blank text
-// dropped, the responses of a multistatus and the members of a DAV:prop
-// sorted.
-func canonical(t *testing.T, doc string) string {
-	t.Helper()
-	d := etree.NewDocument()
-	if err := d.ReadFromString(doc); err != nil || d.Root() == nil {
-		t.Fatalf("not XML: %v\n%s", err, doc)
-	}
-	var render func(e *etree.Element) string
-	render = func(e *etree.Element) string {
-		var attrs, kids []string
-		for _, a := range e.Attr {
-			if a.Space == "xmlns" || a.Key == "xmlns" {
-				continue
-			}
-			ns := a.Space
-			if u := a.NamespaceURI(); u != "" {
-				ns = u
-			}
-			attrs = append(attrs, fmt.Sprintf(" {%s}%s=%q", ns, a.Key, a.Value))
-		}
-		sort.Strings(attrs)
-		for _, c := range e.ChildElements() {
-			kids = append(kids, render(c))
-		}
-		name := "{" + e.NamespaceURI() + "}" + e.Tag
-		if name == "{DAV:}multistatus" || name == "{DAV:}prop" {
-			sort.Strings(kids)
-		}
-		text := ""
-		if len(kids) == 0 {
-			text = strings.TrimSpace(e.Text())
-		}
-		return "<" + name + strings.Join(attrs, "") + ">" + text + strings.Join(kids, "") + "</>"
-	}
-	return render(d.Root())
 }
 
 func TestExpandProperty(t *testing.T) {
@@ -254,11 +174,11 @@ func TestPrincipalPropertySearch(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e.t = t
+			e.T = t
 			e.report(207, "bob", "/principals/", c.body, c.want)
 		})
 	}
-	e.t = t
+	e.T = t
 	// From "/" with apply-to-principal-collection-set.
 	e.report(207, "bob", "/", searchBody("", search("<D:displayname/>", "carol"), "<D:apply-to-principal-collection-set/>"), found("carol", "Carol Ann"))
 	// Without DAV:prop, bare 200 responses.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gocaldav/gocaldav/dav/davtest"
 	"github.com/gocaldav/gocaldav/gitstore"
 )
 
@@ -47,7 +48,7 @@ func TestServesRoburRepository(t *testing.T) {
 	}
 	before := e.store.Head().Commit()
 
-	ms := parseMultistatus(t, e.must(207, "PROPFIND", "/calendars/alice/", "", "Depth", "1").Body)
+	ms := davtest.ParseMultistatus(t, e.Must(207, "PROPFIND", "/calendars/alice/", "", "Depth", "1").Body)
 	for _, href := range []string{"/calendars/alice/", "/calendars/alice/dead.ics", "/calendars/alice/arbeit/"} {
 		if _, ok := ms[href]; !ok {
 			t.Errorf("no response for %s; got %v", href, keys(ms))
@@ -57,7 +58,7 @@ func TestServesRoburRepository(t *testing.T) {
 	if alice["{DAV:}displayname"].XML != "alice" {
 		t.Errorf("calendar displayname %q", alice["{DAV:}displayname"].XML)
 	}
-	if alice["{DAV:}resourcetype"].XML != canonicalXML(t, `<collection xmlns="DAV:"/><calendar xmlns="urn:ietf:params:xml:ns:caldav"/>`) {
+	if alice["{DAV:}resourcetype"].XML != davtest.CanonicalXML(t, `<collection xmlns="DAV:"/><calendar xmlns="urn:ietf:params:xml:ns:caldav"/>`) {
 		t.Errorf("calendar resourcetype %q", alice["{DAV:}resourcetype"].XML)
 	}
 	if alice["{DAV:}getlastmodified"].XML != "Mon, 03 Feb 2020 17:25:41 GMT" {
@@ -67,12 +68,12 @@ func TestServesRoburRepository(t *testing.T) {
 	if dead["{DAV:}getetag"].XML != `"`+blobID([]byte(ics))+`"` {
 		t.Errorf("ETag %q is not the blob id", dead["{DAV:}getetag"].XML)
 	}
-	want := canonicalXML(t, `<Z:Authors xmlns:Z="http://ns.example.com/standards/z39.50/"><Z:Author role="editor" Z:lang="de">Jim Whitehead</Z:Author>`+
+	want := davtest.CanonicalXML(t, `<Z:Authors xmlns:Z="http://ns.example.com/standards/z39.50/"><Z:Author role="editor" Z:lang="de">Jim Whitehead</Z:Author>`+
 		`<Z:Author><Z:name>Roy Fielding</Z:name><Z:affiliation xmlns="urn:x-example:org"><org>UC Irvine ("UCI")</org></Z:affiliation></Z:Author></Z:Authors>`)
 	if got := dead["{http://ns.example.com/standards/z39.50/}Authors"].Elem; got != want {
 		t.Errorf("robur dead property\n got %s\nwant %s", got, want)
 	}
-	get := e.must(200, "GET", "/calendars/alice/arbeit/meeting.ics", "")
+	get := e.Must(200, "GET", "/calendars/alice/arbeit/meeting.ics", "")
 	if get.Body != ics || get.Header.Get("Content-Type") != "text/calendar; charset=utf-8" {
 		t.Errorf("GET of a robur object: type %q", get.Header.Get("Content-Type"))
 	}
@@ -81,7 +82,7 @@ func TestServesRoburRepository(t *testing.T) {
 	}
 }
 
-func keys(m multistatus) []string {
+func keys(m davtest.Multistatus) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)

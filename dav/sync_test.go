@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/beevik/etree"
+
+	"github.com/gocaldav/gocaldav/dav/davtest"
 )
 
 // syncResult is a parsed sync-collection answer.
@@ -15,20 +17,20 @@ type syncResult struct {
 	removed []string // hrefs answered 404
 	status  map[string]int
 	token   string
-	ms      multistatus
+	ms      davtest.Multistatus
 }
 
 // syncCollection runs the report with token ("" for an initial sync).
 func (e *testEnv) syncCollection(path, token string, limit int) syncResult {
-	e.t.Helper()
+	e.T.Helper()
 	lim := ""
 	if limit > 0 {
 		lim = fmt.Sprintf("<D:limit><D:nresults>%d</D:nresults></D:limit>", limit)
 	}
 	body := `<D:sync-collection xmlns:D="DAV:"><D:sync-token>` + token + `</D:sync-token><D:sync-level>1</D:sync-level>` + lim +
 		`<D:prop><D:getetag/></D:prop></D:sync-collection>`
-	r := e.must(207, "REPORT", path, body)
-	ms := parseMultistatus(e.t, r.Body)
+	r := e.Must(207, "REPORT", path, body)
+	ms := davtest.ParseMultistatus(e.T, r.Body)
 	res := syncResult{status: map[string]int{}, ms: ms}
 	for href, props := range ms {
 		if st, ok := props[""]; ok {
@@ -44,21 +46,21 @@ func (e *testEnv) syncCollection(path, token string, limit int) syncResult {
 	sort.Strings(res.removed)
 	doc := etree.NewDocument()
 	if err := doc.ReadFromString(r.Body); err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	if tok := child(doc.Root(), DAVName("sync-token")); tok != nil {
 		res.token = textOf(tok)
 	}
 	if res.token == "" {
-		e.t.Fatalf("no sync-token in the answer:\n%s", r.Body)
+		e.T.Fatalf("no sync-token in the answer:\n%s", r.Body)
 	}
 	return res
 }
 
 // collectionToken reads DAV:sync-token and CS:getctag by PROPFIND.
 func (e *testEnv) collectionToken(path string) (token, ctag string) {
-	e.t.Helper()
-	ms := parseMultistatus(e.t, e.must(207, "PROPFIND", path,
+	e.T.Helper()
+	ms := davtest.ParseMultistatus(e.T, e.Must(207, "PROPFIND", path,
 		`<D:propfind xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"><D:prop><D:sync-token/><CS:getctag/></D:prop></D:propfind>`, "Depth", "0").Body)
 	p := ms[path]
 	return p["{DAV:}sync-token"].XML, p["{http://calendarserver.org/ns/}getctag"].XML
@@ -66,10 +68,10 @@ func (e *testEnv) collectionToken(path string) (token, ctag string) {
 
 func TestSyncCollection(t *testing.T) {
 	e := newTestEnv(t)
-	e.must(201, "MKCOL", "/calendars/c/", "")
-	e.must(201, "MKCOL", "/calendars/other/", "")
-	e.must(201, "PUT", "/calendars/c/a.ics", "A")
-	e.must(201, "PUT", "/calendars/c/b.ics", "B")
+	e.Must(201, "MKCOL", "/calendars/c/", "")
+	e.Must(201, "MKCOL", "/calendars/other/", "")
+	e.Must(201, "PUT", "/calendars/c/a.ics", "A")
+	e.Must(201, "PUT", "/calendars/c/b.ics", "B")
 
 	initial := e.syncCollection("/calendars/c/", "", 0)
 	if strings.Join(initial.changed, " ") != "/calendars/c/a.ics /calendars/c/b.ics" || len(initial.removed) != 0 {
@@ -84,7 +86,7 @@ func TestSyncCollection(t *testing.T) {
 	}
 
 	// Changes elsewhere leave the collection's token and ctag alone.
-	e.must(201, "PUT", "/calendars/other/x.ics", "X")
+	e.Must(201, "PUT", "/calendars/other/x.ics", "X")
 	if tok, ctag := e.collectionToken("/calendars/c/"); tok != tok0 || ctag != ctag0 {
 		t.Errorf("token or ctag changed by another collection: %s %s", tok, ctag)
 	}
@@ -94,9 +96,9 @@ func TestSyncCollection(t *testing.T) {
 	}
 
 	// An update, a create, a delete and a property change.
-	e.must(204, "PUT", "/calendars/c/a.ics", "A2")
-	e.must(201, "PUT", "/calendars/c/n.ics", "N")
-	e.must(204, "DELETE", "/calendars/c/b.ics", "")
+	e.Must(204, "PUT", "/calendars/c/a.ics", "A2")
+	e.Must(201, "PUT", "/calendars/c/n.ics", "N")
+	e.Must(204, "DELETE", "/calendars/c/b.ics", "")
 	delta := e.syncCollection("/calendars/c/", none.token, 0)
 	if strings.Join(delta.changed, " ") != "/calendars/c/a.ics /calendars/c/n.ics" || strings.Join(delta.removed, " ") != "/calendars/c/b.ics" {
 		t.Fatalf("delta: changed %v removed %v", delta.changed, delta.removed)
@@ -105,7 +107,7 @@ func TestSyncCollection(t *testing.T) {
 	if tok1 == tok0 || ctag1 == ctag0 || tok1 != delta.token {
 		t.Errorf("token/ctag after changes: %s %s (before %s %s), report %s", tok1, ctag1, tok0, ctag0, delta.token)
 	}
-	e.must(207, "PROPPATCH", "/calendars/c/n.ics",
+	e.Must(207, "PROPPATCH", "/calendars/c/n.ics",
 		`<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>n</D:displayname></D:prop></D:set></D:propertyupdate>`)
 	props := e.syncCollection("/calendars/c/", delta.token, 0)
 	if strings.Join(props.changed, " ") != "/calendars/c/n.ics" {
@@ -113,7 +115,7 @@ func TestSyncCollection(t *testing.T) {
 	}
 
 	// A MOVE out is a removal here and a creation there.
-	e.must(201, "MOVE", "/calendars/c/n.ics", "", "Destination", "/calendars/other/n.ics")
+	e.Must(201, "MOVE", "/calendars/c/n.ics", "", "Destination", "/calendars/other/n.ics")
 	moved := e.syncCollection("/calendars/c/", props.token, 0)
 	if strings.Join(moved.removed, " ") != "/calendars/c/n.ics" || len(moved.changed) != 0 {
 		t.Errorf("after MOVE: changed %v removed %v", moved.changed, moved.removed)
@@ -127,10 +129,10 @@ func TestSyncCollection(t *testing.T) {
 
 func TestSyncCollectionLimit(t *testing.T) {
 	e := newTestEnv(t)
-	e.must(201, "MKCOL", "/calendars/c/", "")
+	e.Must(201, "MKCOL", "/calendars/c/", "")
 	start := e.syncCollection("/calendars/c/", "", 0)
 	for i := 0; i < 7; i++ {
-		e.must(201, "PUT", fmt.Sprintf("/calendars/c/%d.ics", i), "x")
+		e.Must(201, "PUT", fmt.Sprintf("/calendars/c/%d.ics", i), "x")
 	}
 	// With limit 3 the history is walked in pieces, each a 507-marked
 	// partial answer, until everything arrived.
@@ -163,18 +165,18 @@ func TestSyncCollectionLimit(t *testing.T) {
 
 func TestSyncCollectionErrors(t *testing.T) {
 	e := newTestEnv(t)
-	e.must(201, "MKCOL", "/calendars/c/", "")
+	e.Must(201, "MKCOL", "/calendars/c/", "")
 	for _, tok := range []string{"http://elsewhere/sync/1", "data:," + strings.Repeat("ab", 20)} {
 		body := `<D:sync-collection xmlns:D="DAV:"><D:sync-token>` + tok + `</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`
-		r := e.must(403, "REPORT", "/calendars/c/", body)
-		if errorCondition(r.Body) != "{DAV:}valid-sync-token" {
-			t.Errorf("token %s: condition %q", tok, errorCondition(r.Body))
+		r := e.Must(403, "REPORT", "/calendars/c/", body)
+		if davtest.ErrorCondition(r.Body) != "{DAV:}valid-sync-token" {
+			t.Errorf("token %s: condition %q", tok, davtest.ErrorCondition(r.Body))
 		}
 	}
-	e.must(400, "REPORT", "/calendars/c/", `<D:sync-collection xmlns:D="DAV:"><D:sync-level>1</D:sync-level><D:prop/></D:sync-collection>`)
-	e.must(201, "PUT", "/calendars/c/a.ics", "A")
-	r := e.must(403, "REPORT", "/calendars/c/a.ics", `<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:prop/></D:sync-collection>`)
-	if errorCondition(r.Body) != "{DAV:}supported-report" {
-		t.Errorf("sync-collection on an object: %q", errorCondition(r.Body))
+	e.Must(400, "REPORT", "/calendars/c/", `<D:sync-collection xmlns:D="DAV:"><D:sync-level>1</D:sync-level><D:prop/></D:sync-collection>`)
+	e.Must(201, "PUT", "/calendars/c/a.ics", "A")
+	r := e.Must(403, "REPORT", "/calendars/c/a.ics", `<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:prop/></D:sync-collection>`)
+	if davtest.ErrorCondition(r.Body) != "{DAV:}supported-report" {
+		t.Errorf("sync-collection on an object: %q", davtest.ErrorCondition(r.Body))
 	}
 }
