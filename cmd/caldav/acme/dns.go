@@ -133,7 +133,6 @@ func zoneFromKeyName(key string) string {
 // dnsUpdater publishes and removes challenge TXT records.
 type dnsUpdater struct {
 	cfg DNSConfig
-	now func() time.Time
 }
 
 // client is a TCP client signing with the configured key. Updates go over
@@ -194,7 +193,8 @@ func (u *dnsUpdater) update(ctx context.Context, fqdn, value string, add bool) e
 	} else {
 		m.Remove([]dns.RR{txt(fqdn, value)})
 	}
-	m.SetTsig(u.cfg.KeyName, u.cfg.Algorithm, 300, u.now().Unix())
+	// The real clock, not Config.Now: the server checks the time signed.
+	m.SetTsig(u.cfg.KeyName, u.cfg.Algorithm, 300, time.Now().Unix())
 	r, _, err := u.client().ExchangeContext(ctx, m, u.cfg.Server)
 	what := "adding"
 	if !add {

@@ -48,7 +48,9 @@ func newTestDNS(t *testing.T, keyName, alg, secret string) *testDNS {
 	}
 	s := &testDNS{addr: ln.Addr().String(), keyName: dns.Fqdn(keyName), alg: alg, txt: map[string][]string{}}
 	srv := &dns.Server{Listener: ln, Net: "tcp", Handler: s,
-		TsigSecret: map[string]string{s.keyName: secret}}
+		TsigSecret: map[string]string{s.keyName: secret},
+		// The default refuses updates (NOTIMP).
+		MsgAcceptFunc: func(dns.Header) dns.MsgAcceptAction { return dns.MsgAccept }}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

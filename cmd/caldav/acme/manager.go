@@ -151,7 +151,7 @@ func New(c Config) (*Manager, error) {
 		if err := d.check(); err != nil {
 			return nil, fmt.Errorf("acme: %w", err)
 		}
-		m.dns = &dnsUpdater{cfg: d, now: m.now}
+		m.dns = &dnsUpdater{cfg: d}
 	default:
 		return nil, fmt.Errorf("acme: unknown challenge %q (want %s, %s or %s)", m.challenge, TLSALPN01, HTTP01, DNS01)
 	}
