@@ -98,10 +98,11 @@ func (sn *Snapshot) List(dir string) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	prefix := strings.Join(comps, "/")
 	out := make([]Entry, 0, len(t.entries))
 	for _, i := range t.sortedByName() {
 		e := t.entries[i]
-		en, err := sn.s.entry(append(slices.Clip(comps), e.name), node{dir: e.isDir(), hash: e.hash, size: -1})
+		en, err := sn.s.childEntry(prefix, e.name, nodeOf(e))
 		if err != nil {
 			return nil, err
 		}
@@ -159,9 +160,17 @@ func nodeOf(e treeEntry) node {
 
 // entry turns a resolved node into an Entry.
 func (s *Store) entry(comps []string, n node) (Entry, error) {
-	e := Entry{Path: strings.Join(comps, "/"), Dir: n.dir}
-	if len(comps) > 0 {
-		e.Name = comps[len(comps)-1]
+	if len(comps) == 0 {
+		return s.childEntry("", "", n)
+	}
+	return s.childEntry(strings.Join(comps[:len(comps)-1], "/"), comps[len(comps)-1], n)
+}
+
+// childEntry describes name in directory prefix ("" for the root).
+func (s *Store) childEntry(prefix, name string, n node) (Entry, error) {
+	e := Entry{Name: name, Path: name, Dir: n.dir}
+	if prefix != "" {
+		e.Path = prefix + "/" + name
 	}
 	if !n.hash.IsZero() {
 		e.Hash = n.hash.String()

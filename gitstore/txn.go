@@ -162,9 +162,10 @@ func (t *Txn) List(dir string) ([]Entry, error) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	prefix := strings.Join(comps, "/")
 	out := make([]Entry, 0, len(keys))
 	for _, k := range keys {
-		e, err := t.s.entry(append(slices.Clip(comps), k), names[k])
+		e, err := t.s.childEntry(prefix, k, names[k])
 		if err != nil {
 			return nil, err
 		}
