@@ -17,7 +17,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/ca
 func appendixB(t *testing.T) *env {
 	t.Helper()
 	e := newEnv(t, Options{})
-	e.must(http.StatusCreated, "MKCOL", "/calendars/bernard/", "")
+	e.Must(http.StatusCreated, "MKCOL", "/calendars/bernard/", "")
 	e.mkcalendar("/calendars/bernard/work/", "")
 	for i := 1; i <= 8; i++ {
 		name := "abcd" + string(rune('0'+i)) + ".ics"
@@ -64,7 +64,7 @@ func TestAppendixBReports(t *testing.T) {
 			if tc.depth != "" {
 				hdr = []string{"Depth", tc.depth}
 			}
-			r := e.must(tc.status, "REPORT", tc.path, body, append(hdr, "Content-Type", "application/xml")...)
+			r := e.Must(tc.status, "REPORT", tc.path, body, append(hdr, "Content-Type", "application/xml")...)
 			golden := filepath.Join(dir, tc.name+".response.xml")
 			if *update {
 				if err := os.WriteFile(golden, indentXML(t, r.Body), 0o644); err != nil {

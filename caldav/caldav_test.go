@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gocaldav/gocaldav/dav/davtest"
 )
 
 const (
@@ -57,9 +59,9 @@ func TestPutPreconditions(t *testing.T) {
 			if tc.ct != "" {
 				hdr = []string{"Content-Type", tc.ct}
 			}
-			r := e.do(http.MethodPut, cal+"x.ics", tc.body, hdr...)
+			r := e.Do(http.MethodPut, cal+"x.ics", tc.body, hdr...)
 			wantError(t, r, tc.status, "{urn:ietf:params:xml:ns:caldav}"+tc.cond)
-			e.must(http.StatusNotFound, http.MethodGet, cal+"x.ics", "")
+			e.Must(http.StatusNotFound, http.MethodGet, cal+"x.ics", "")
 		})
 	}
 }
@@ -69,7 +71,7 @@ func TestPutSupportedCalendarComponent(t *testing.T) {
 	e.mkcalendar("/calendars/todos/", `<C:mkcalendar `+caNS+`><D:set><D:prop>
 		<C:supported-calendar-component-set><C:comp name="VTODO"/></C:supported-calendar-component-set>
 		</D:prop></D:set></C:mkcalendar>`)
-	r := e.do(http.MethodPut, "/calendars/todos/x.ics", event("a"), "Content-Type", "text/calendar")
+	r := e.Do(http.MethodPut, "/calendars/todos/x.ics", event("a"), "Content-Type", "text/calendar")
 	wantError(t, r, 403, "{urn:ietf:params:xml:ns:caldav}supported-calendar-component")
 	todo := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:t\r\nDTSTAMP:20060101T000000Z\r\nSUMMARY:t\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
 	e.put("/calendars/todos/t.ics", todo)
@@ -78,15 +80,15 @@ func TestPutSupportedCalendarComponent(t *testing.T) {
 func TestPutNoUIDConflict(t *testing.T) {
 	e := calEnv(t, Options{})
 	e.put(cal+"a.ics", event("same"))
-	r := e.do(http.MethodPut, cal+"b.ics", event("same"), "Content-Type", "text/calendar")
+	r := e.Do(http.MethodPut, cal+"b.ics", event("same"), "Content-Type", "text/calendar")
 	wantError(t, r, 409, "{urn:ietf:params:xml:ns:caldav}no-uid-conflict")
 	if !strings.Contains(r.Body, "<D:href>/calendars/work/a.ics</D:href>") {
 		t.Errorf("no href of the conflicting resource:\n%s", r.Body)
 	}
-	e.must(http.StatusNotFound, http.MethodGet, cal+"b.ics", "")
+	e.Must(http.StatusNotFound, http.MethodGet, cal+"b.ics", "")
 	// Replacing the object itself is no conflict; the same UID in
 	// another calendar neither.
-	e.must(http.StatusNoContent, http.MethodPut, cal+"a.ics", event("same", "SUMMARY:changed"), "Content-Type", "text/calendar")
+	e.Must(http.StatusNoContent, http.MethodPut, cal+"a.ics", event("same", "SUMMARY:changed"), "Content-Type", "text/calendar")
 	e.mkcalendar("/calendars/home/", "")
 	e.put("/calendars/home/a.ics", event("same"))
 }
@@ -94,8 +96,8 @@ func TestPutNoUIDConflict(t *testing.T) {
 func TestPutStoresBytesAsSent(t *testing.T) {
 	e := calEnv(t, Options{})
 	body := strings.ReplaceAll(event("bytes", "SUMMARY:as sent", "X-FOO;X-P=1:bar"), "\r\n", "\n")
-	e.must(http.StatusCreated, http.MethodPut, cal+"b.ics", body, "Content-Type", "text/calendar")
-	r := e.must(http.StatusOK, http.MethodGet, cal+"b.ics", "")
+	e.Must(http.StatusCreated, http.MethodPut, cal+"b.ics", body, "Content-Type", "text/calendar")
+	r := e.Must(http.StatusOK, http.MethodGet, cal+"b.ics", "")
 	if r.Body != body {
 		t.Errorf("GET returned\n%q\nwant\n%q", r.Body, body)
 	}
@@ -103,29 +105,29 @@ func TestPutStoresBytesAsSent(t *testing.T) {
 
 func TestPutOutsideCalendarsIsPlainWebDAV(t *testing.T) {
 	e := newEnv(t, Options{})
-	e.must(http.StatusCreated, "MKCOL", "/calendars/files/", "")
-	e.must(http.StatusCreated, http.MethodPut, "/calendars/files/x.txt", "not a calendar", "Content-Type", "text/plain")
+	e.Must(http.StatusCreated, "MKCOL", "/calendars/files/", "")
+	e.Must(http.StatusCreated, http.MethodPut, "/calendars/files/x.txt", "not a calendar", "Content-Type", "text/plain")
 	// A plain collection below a calendar is not a calendar either.
 	e.mkcalendar(cal, "")
-	e.must(http.StatusCreated, "MKCOL", cal+"attachments/", "")
-	e.must(http.StatusCreated, http.MethodPut, cal+"attachments/x.bin", "bytes")
+	e.Must(http.StatusCreated, "MKCOL", cal+"attachments/", "")
+	e.Must(http.StatusCreated, http.MethodPut, cal+"attachments/x.bin", "bytes")
 }
 
 func TestMkcalendarPreconditions(t *testing.T) {
 	e := calEnv(t, Options{})
 	t.Run("calendar-collection-location-ok", func(t *testing.T) {
-		wantError(t, e.do("MKCALENDAR", cal+"inner/", ""), 403, "{urn:ietf:params:xml:ns:caldav}calendar-collection-location-ok")
+		wantError(t, e.Do("MKCALENDAR", cal+"inner/", ""), 403, "{urn:ietf:params:xml:ns:caldav}calendar-collection-location-ok")
 	})
 	t.Run("calendar-collection-location-ok at depth", func(t *testing.T) {
-		e.must(http.StatusCreated, "MKCOL", cal+"sub/", "")
-		wantError(t, e.do("MKCALENDAR", cal+"sub/inner/", ""), 403, "{urn:ietf:params:xml:ns:caldav}calendar-collection-location-ok")
+		e.Must(http.StatusCreated, "MKCOL", cal+"sub/", "")
+		wantError(t, e.Do("MKCALENDAR", cal+"sub/inner/", ""), 403, "{urn:ietf:params:xml:ns:caldav}calendar-collection-location-ok")
 	})
 	t.Run("calendar-collection-location-ok extended MKCOL", func(t *testing.T) {
 		body := `<D:mkcol ` + caNS + `><D:set><D:prop><D:resourcetype><D:collection/><C:calendar/></D:resourcetype></D:prop></D:set></D:mkcol>`
-		wantError(t, e.do("MKCOL", cal+"inner/", body), 403, "{urn:ietf:params:xml:ns:caldav}calendar-collection-location-ok")
+		wantError(t, e.Do("MKCOL", cal+"inner/", body), 403, "{urn:ietf:params:xml:ns:caldav}calendar-collection-location-ok")
 	})
 	t.Run("resource-must-be-null", func(t *testing.T) {
-		wantError(t, e.do("MKCALENDAR", cal, ""), 403, "{DAV:}resource-must-be-null")
+		wantError(t, e.Do("MKCALENDAR", cal, ""), 403, "{DAV:}resource-must-be-null")
 	})
 	t.Run("valid-calendar-data", func(t *testing.T) {
 		body := `<C:mkcalendar ` + caNS + `><D:set><D:prop><D:displayname>x</D:displayname>
@@ -137,7 +139,7 @@ UID:x
 DTSTART:20060101T000000Z
 END:VEVENT
 END:VCALENDAR</C:calendar-timezone></D:prop></D:set></C:mkcalendar>`
-		r := e.do("MKCALENDAR", "/calendars/badtz/", body)
+		r := e.Do("MKCALENDAR", "/calendars/badtz/", body)
 		if r.Status != 403 {
 			t.Fatalf("status %d\n%s", r.Status, r.Body)
 		}
@@ -145,17 +147,17 @@ END:VCALENDAR</C:calendar-timezone></D:prop></D:set></C:mkcalendar>`
 		if got["{urn:ietf:params:xml:ns:caldav}calendar-timezone"] != 403 || got["{DAV:}displayname"] != 424 {
 			t.Errorf("statuses %v\n%s", got, r.Body)
 		}
-		e.must(http.StatusNotFound, "PROPFIND", "/calendars/badtz/", "", "Depth", "0")
+		e.Must(http.StatusNotFound, "PROPFIND", "/calendars/badtz/", "", "Depth", "0")
 	})
 	t.Run("supported-calendar-component", func(t *testing.T) {
 		body := `<C:mkcalendar ` + caNS + `><D:set><D:prop><C:supported-calendar-component-set><C:comp name="VPOLL"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>`
-		r := e.do("MKCALENDAR", "/calendars/poll/", body)
+		r := e.Do("MKCALENDAR", "/calendars/poll/", body)
 		if r.Status != 403 || mkcolStatuses(t, r.Body)["{urn:ietf:params:xml:ns:caldav}supported-calendar-component-set"] != 403 {
 			t.Fatalf("status %d\n%s", r.Status, r.Body)
 		}
 	})
 	t.Run("parent missing", func(t *testing.T) {
-		e.must(http.StatusConflict, "MKCALENDAR", "/calendars/no/such/", "")
+		e.Must(http.StatusConflict, "MKCALENDAR", "/calendars/no/such/", "")
 	})
 }
 
@@ -196,7 +198,7 @@ VERSION:2.0
 	for _, p := range props {
 		b.WriteString("<" + p + "/>")
 	}
-	r := e.must(207, "PROPFIND", cal, `<D:propfind `+caNS+` xmlns:A="http://apple.com/ns/ical/"><D:prop>`+b.String()+`</D:prop></D:propfind>`, "Depth", "0")
+	r := e.Must(207, "PROPFIND", cal, `<D:propfind `+caNS+` xmlns:A="http://apple.com/ns/ical/"><D:prop>`+b.String()+`</D:prop></D:propfind>`, "Depth", "0")
 	got := parseMS(t, r.Body)[cal]
 	for _, p := range props {
 		full := strings.NewReplacer("D:", "{DAV:}", "C:", "{urn:ietf:params:xml:ns:caldav}", "A:", "{http://apple.com/ns/ical/}").Replace(p)
@@ -224,28 +226,28 @@ VERSION:2.0
 		}
 	}
 	// Protected after creation; the description stays writable.
-	r = e.must(207, "PROPPATCH", cal, `<D:propertyupdate `+caNS+`><D:set><D:prop>
+	r = e.Must(207, "PROPPATCH", cal, `<D:propertyupdate `+caNS+`><D:set><D:prop>
 		<C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set>
 		</D:prop></D:set></D:propertyupdate>`)
 	if st := parseMS(t, r.Body)[cal]["{urn:ietf:params:xml:ns:caldav}supported-calendar-component-set"]; st != 403 {
 		t.Errorf("PROPPATCH of the component set: %d", st)
 	}
 	for _, p := range []string{"max-resource-size", "supported-calendar-data", "min-date-time"} {
-		r = e.must(207, "PROPPATCH", cal, `<D:propertyupdate `+caNS+`><D:set><D:prop><C:`+p+`>1</C:`+p+`></D:prop></D:set></D:propertyupdate>`)
+		r = e.Must(207, "PROPPATCH", cal, `<D:propertyupdate `+caNS+`><D:set><D:prop><C:`+p+`>1</C:`+p+`></D:prop></D:set></D:propertyupdate>`)
 		if st := parseMS(t, r.Body)[cal]["{urn:ietf:params:xml:ns:caldav}"+p]; st != 403 {
 			t.Errorf("PROPPATCH of %s: %d", p, st)
 		}
 	}
-	r = e.must(207, "PROPPATCH", cal, `<D:propertyupdate `+caNS+`><D:set><D:prop><C:calendar-timezone>nonsense</C:calendar-timezone></D:prop></D:set></D:propertyupdate>`)
+	r = e.Must(207, "PROPPATCH", cal, `<D:propertyupdate `+caNS+`><D:set><D:prop><C:calendar-timezone>nonsense</C:calendar-timezone></D:prop></D:set></D:propertyupdate>`)
 	if st := parseMS(t, r.Body)[cal]["{urn:ietf:params:xml:ns:caldav}calendar-timezone"]; st != 403 {
 		t.Errorf("PROPPATCH of an invalid calendar-timezone: %d", st)
 	}
-	r = e.must(207, "PROPPATCH", cal, `<D:propertyupdate `+caNS+`><D:set><D:prop><C:calendar-description>New</C:calendar-description></D:prop></D:set></D:propertyupdate>`)
+	r = e.Must(207, "PROPPATCH", cal, `<D:propertyupdate `+caNS+`><D:set><D:prop><C:calendar-description>New</C:calendar-description></D:prop></D:set></D:propertyupdate>`)
 	if st := parseMS(t, r.Body)[cal]["{urn:ietf:params:xml:ns:caldav}calendar-description"]; st != 200 {
 		t.Errorf("PROPPATCH of calendar-description: %d", st)
 	}
 	// allprop leaves the CalDAV properties out (RFC 4791 §5.2).
-	r = e.must(207, "PROPFIND", cal, `<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`, "Depth", "0")
+	r = e.Must(207, "PROPFIND", cal, `<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`, "Depth", "0")
 	if got := parseMS(t, r.Body)[cal]; got["{urn:ietf:params:xml:ns:caldav}supported-calendar-data"] != 0 || got["{DAV:}displayname"] != 200 {
 		t.Errorf("allprop: %v", got)
 	}
@@ -256,9 +258,9 @@ VERSION:2.0
 // computed properties.
 func TestCalendarPropertiesEverywhere(t *testing.T) {
 	e := newEnv(t, Options{})
-	e.must(http.StatusCreated, "MKCOL", "/calendars/ext/", `<D:mkcol `+caNS+`><D:set><D:prop><D:resourcetype><D:collection/><C:calendar/></D:resourcetype></D:prop></D:set></D:mkcol>`)
+	e.Must(http.StatusCreated, "MKCOL", "/calendars/ext/", `<D:mkcol `+caNS+`><D:set><D:prop><D:resourcetype><D:collection/><C:calendar/></D:resourcetype></D:prop></D:set></D:mkcol>`)
 	for _, href := range []string{"/calendars/ext/"} {
-		r := e.must(207, "PROPFIND", href, `<D:propfind `+caNS+`><D:prop><C:supported-calendar-component-set/><C:supported-calendar-data/><C:max-resource-size/><C:min-date-time/><C:supported-collation-set/><C:max-date-time/></D:prop></D:propfind>`, "Depth", "0")
+		r := e.Must(207, "PROPFIND", href, `<D:propfind `+caNS+`><D:prop><C:supported-calendar-component-set/><C:supported-calendar-data/><C:max-resource-size/><C:min-date-time/><C:supported-collation-set/><C:max-date-time/></D:prop></D:propfind>`, "Depth", "0")
 		got := parseMS(t, r.Body)[href]
 		for _, p := range []string{"supported-calendar-component-set", "supported-calendar-data", "max-resource-size", "min-date-time", "supported-collation-set"} {
 			if got["{urn:ietf:params:xml:ns:caldav}"+p] != 200 {
@@ -276,8 +278,8 @@ func TestCalendarPropertiesEverywhere(t *testing.T) {
 		}
 	}
 	// Not on ordinary collections.
-	e.must(http.StatusCreated, "MKCOL", "/calendars/plain/", "")
-	r := e.must(207, "PROPFIND", "/calendars/plain/", `<D:propfind `+caNS+`><D:prop><C:supported-calendar-data/><D:supported-report-set/></D:prop></D:propfind>`, "Depth", "0")
+	e.Must(http.StatusCreated, "MKCOL", "/calendars/plain/", "")
+	r := e.Must(207, "PROPFIND", "/calendars/plain/", `<D:propfind `+caNS+`><D:prop><C:supported-calendar-data/><D:supported-report-set/></D:prop></D:propfind>`, "Depth", "0")
 	if st := parseMS(t, r.Body)["/calendars/plain/"]["{urn:ietf:params:xml:ns:caldav}supported-calendar-data"]; st != 404 {
 		t.Errorf("supported-calendar-data on a plain collection: %d", st)
 	}
@@ -288,11 +290,11 @@ func TestCalendarPropertiesEverywhere(t *testing.T) {
 
 func TestCalendarHomeSet(t *testing.T) {
 	e := newEnv(t, Options{})
-	r := e.must(207, "PROPFIND", "/principals/root/", `<D:propfind `+caNS+`><D:prop><C:calendar-home-set/><D:current-user-principal/></D:prop></D:propfind>`, "Depth", "0")
+	r := e.Must(207, "PROPFIND", "/principals/root/", `<D:propfind `+caNS+`><D:prop><C:calendar-home-set/><D:current-user-principal/></D:prop></D:propfind>`, "Depth", "0")
 	if got := propText(t, r.Body, "/principals/root/", "{urn:ietf:params:xml:ns:caldav}calendar-home-set"); !strings.Contains(got, ">/calendars/<") {
 		t.Errorf("calendar-home-set = %q", got)
 	}
-	r = e.must(207, "PROPFIND", "/calendars/", `<D:propfind `+caNS+`><D:prop><C:calendar-home-set/></D:prop></D:propfind>`, "Depth", "0")
+	r = e.Must(207, "PROPFIND", "/calendars/", `<D:propfind `+caNS+`><D:prop><C:calendar-home-set/></D:prop></D:propfind>`, "Depth", "0")
 	if st := parseMS(t, r.Body)["/calendars/"]["{urn:ietf:params:xml:ns:caldav}calendar-home-set"]; st != 404 {
 		t.Errorf("calendar-home-set on a collection: %d", st)
 	}
@@ -300,7 +302,7 @@ func TestCalendarHomeSet(t *testing.T) {
 
 func TestOptionsAndWellKnown(t *testing.T) {
 	e := newEnv(t, Options{})
-	r := e.must(200, http.MethodOptions, "/calendars/", "")
+	r := e.Must(200, http.MethodOptions, "/calendars/", "")
 	if dav := r.Header.Get("DAV"); !strings.Contains(dav, "calendar-access") || !strings.Contains(dav, "1") {
 		t.Errorf("DAV header %q", dav)
 	}
@@ -310,7 +312,7 @@ func TestOptionsAndWellKnown(t *testing.T) {
 	for _, m := range []string{http.MethodGet, "PROPFIND"} {
 		req, _ := http.NewRequest(m, "http://cal.example.com/.well-known/caldav", nil)
 		rec := newRecorder()
-		e.h.ServeHTTP(rec, req) // no credentials
+		e.Handler.ServeHTTP(rec, req) // no credentials
 		if rec.Code != http.StatusMovedPermanently || rec.Header().Get("Location") != "http://cal.example.com/calendars" {
 			t.Errorf("%s: %d Location %q", m, rec.Code, rec.Header().Get("Location"))
 		}
@@ -319,8 +321,8 @@ func TestOptionsAndWellKnown(t *testing.T) {
 
 func TestGetWholeCalendar(t *testing.T) {
 	e := appendixB(t)
-	e.must(207, "PROPPATCH", "/calendars/bernard/work/", `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Bernard's work</D:displayname></D:prop></D:set></D:propertyupdate>`)
-	r := e.must(200, http.MethodGet, "/calendars/bernard/work/", "")
+	e.Must(207, "PROPPATCH", "/calendars/bernard/work/", `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Bernard's work</D:displayname></D:prop></D:set></D:propertyupdate>`)
+	r := e.Must(200, http.MethodGet, "/calendars/bernard/work/", "")
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/calendar") {
 		t.Fatalf("Content-Type %q", ct)
 	}
@@ -340,12 +342,12 @@ func TestGetWholeCalendar(t *testing.T) {
 	if err != nil || len(cal.Children) == 0 {
 		t.Errorf("whole calendar does not parse: %v", err)
 	}
-	r = e.must(200, http.MethodGet, "/calendars/bernard/work/", "", "Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+	r = e.Must(200, http.MethodGet, "/calendars/bernard/work/", "", "Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") || !strings.Contains(r.Body, "abcd1.ics") {
 		t.Errorf("browser got %q\n%s", r.Header.Get("Content-Type"), r.Body)
 	}
 	// Ordinary collections keep the HTML listing.
-	r = e.must(200, http.MethodGet, "/calendars/bernard/", "")
+	r = e.Must(200, http.MethodGet, "/calendars/bernard/", "")
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
 		t.Errorf("plain collection: %q", r.Header.Get("Content-Type"))
 	}
@@ -353,10 +355,10 @@ func TestGetWholeCalendar(t *testing.T) {
 
 // calQuery sends a calendar-query with the given DAV:prop content and filter
 // (inside the VCALENDAR comp-filter) to the calendar.
-func calQuery(e *env, path, depth, prop, filter string, extra ...string) response {
+func calQuery(e *env, path, depth, prop, filter string, extra ...string) davtest.Response {
 	body := `<C:calendar-query ` + caNS + `><D:prop>` + prop + `</D:prop><C:filter><C:comp-filter name="VCALENDAR">` +
 		filter + `</C:comp-filter></C:filter>` + strings.Join(extra, "") + `</C:calendar-query>`
-	return e.do("REPORT", path, body, "Depth", depth)
+	return e.Do("REPORT", path, body, "Depth", depth)
 }
 
 func TestQueryFilterErrors(t *testing.T) {
@@ -379,7 +381,7 @@ func TestQueryFilterErrors(t *testing.T) {
 		})
 	}
 	t.Run("no filter", func(t *testing.T) {
-		r := e.do("REPORT", w, `<C:calendar-query `+caNS+`><D:prop><D:getetag/></D:prop></C:calendar-query>`, "Depth", "1")
+		r := e.Do("REPORT", w, `<C:calendar-query `+caNS+`><D:prop><D:getetag/></D:prop></C:calendar-query>`, "Depth", "1")
 		wantError(t, r, 403, "{urn:ietf:params:xml:ns:caldav}valid-filter")
 	})
 	t.Run("invalid query timezone", func(t *testing.T) {
@@ -397,7 +399,7 @@ func TestQueryFilterErrors(t *testing.T) {
 }
 
 // matched returns the sorted hrefs of a 207 body.
-func matched(t *testing.T, r response) string {
+func matched(t *testing.T, r davtest.Response) string {
 	t.Helper()
 	if r.Status != 207 {
 		t.Fatalf("status %d\n%s", r.Status, r.Body)
@@ -478,13 +480,13 @@ func TestQueryDepthAndCalendarData(t *testing.T) {
 		t.Errorf("statuses %v", got)
 	}
 	// propname lists property names and no calendar data.
-	r = e.do("REPORT", w, `<C:calendar-query `+caNS+`><D:propname/><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VTODO"/></C:comp-filter></C:filter></C:calendar-query>`, "Depth", "1")
+	r = e.Do("REPORT", w, `<C:calendar-query `+caNS+`><D:propname/><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VTODO"/></C:comp-filter></C:filter></C:calendar-query>`, "Depth", "1")
 	got = parseMS(t, r.Body)[w+"abcd4.ics"]
 	if got["{DAV:}getetag"] != 200 || got["{urn:ietf:params:xml:ns:caldav}calendar-data"] != 0 {
 		t.Errorf("propname: %v", got)
 	}
 	// allprop gives the dead and live properties.
-	r = e.do("REPORT", w, `<C:calendar-query `+caNS+`><D:allprop/><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VTODO"/></C:comp-filter></C:filter></C:calendar-query>`, "Depth", "1")
+	r = e.Do("REPORT", w, `<C:calendar-query `+caNS+`><D:allprop/><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VTODO"/></C:comp-filter></C:filter></C:calendar-query>`, "Depth", "1")
 	if got := parseMS(t, r.Body)[w+"abcd4.ics"]; got["{DAV:}getetag"] != 200 || got["{DAV:}getcontenttype"] != 200 {
 		t.Errorf("allprop: %v", got)
 	}
@@ -511,15 +513,15 @@ func TestQueryFloatingTimezone(t *testing.T) {
 
 func TestMultiget(t *testing.T) {
 	e := appendixB(t)
-	e.must(http.StatusCreated, "MKCOL", "/calendars/files/", "")
-	e.must(http.StatusCreated, http.MethodPut, "/calendars/files/note.txt", "text", "Content-Type", "text/plain")
+	e.Must(http.StatusCreated, "MKCOL", "/calendars/files/", "")
+	e.Must(http.StatusCreated, http.MethodPut, "/calendars/files/note.txt", "text", "Content-Type", "text/plain")
 	body := `<C:calendar-multiget ` + caNS + `><D:prop><D:getetag/><C:calendar-data/></D:prop>
 		<D:href>/calendars/bernard/work/abcd1.ics</D:href>
 		<D:href>http://example.com/calendars/bernard/work/abcd4.ics</D:href>
 		<D:href>/calendars/bernard/work/missing.ics</D:href>
 		<D:href>/calendars/files/note.txt</D:href>
 		</C:calendar-multiget>`
-	r := e.must(207, "REPORT", "/calendars/bernard/work/", body)
+	r := e.Must(207, "REPORT", "/calendars/bernard/work/", body)
 	got := parseMS(t, r.Body)
 	if got["/calendars/bernard/work/abcd1.ics"]["{urn:ietf:params:xml:ns:caldav}calendar-data"] != 200 ||
 		got["/calendars/bernard/work/abcd4.ics"]["{urn:ietf:params:xml:ns:caldav}calendar-data"] != 200 ||
@@ -532,8 +534,8 @@ func TestMultiget(t *testing.T) {
 		t.Errorf("calendar-data is not the stored object:\n%q", data)
 	}
 	// On an object as the request URI too.
-	e.must(207, "REPORT", "/calendars/bernard/work/abcd1.ics", body)
-	wantError(t, e.do("REPORT", "/calendars/bernard/work/", `<C:calendar-multiget `+caNS+`><D:prop><D:getetag/></D:prop></C:calendar-multiget>`), 400, "")
+	e.Must(207, "REPORT", "/calendars/bernard/work/abcd1.ics", body)
+	wantError(t, e.Do("REPORT", "/calendars/bernard/work/", `<C:calendar-multiget `+caNS+`><D:prop><D:getetag/></D:prop></C:calendar-multiget>`), 400, "")
 }
 
 // Unchanged objects are parsed once, whatever the number of reports and
@@ -546,7 +548,7 @@ func TestParseCache(t *testing.T) {
 	base := e.cal.parses.Load()
 	for range 3 {
 		calQuery(e, cal, "1", `<C:calendar-data/>`, `<C:comp-filter name="VEVENT"/>`)
-		e.must(200, http.MethodGet, cal, "")
+		e.Must(200, http.MethodGet, cal, "")
 	}
 	e.put(cal+"new.ics", event("new"))
 	if n := e.cal.parses.Load() - base; n != 0 {

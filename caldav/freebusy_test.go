@@ -1,82 +1,29 @@
 package caldav
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/beevik/etree"
 	"github.com/emersion/go-ical"
 
 	"github.com/gocaldav/gocaldav/dav"
-	"github.com/gocaldav/gocaldav/dav/account"
-	"github.com/gocaldav/gocaldav/dav/password"
-	"github.com/gocaldav/gocaldav/gitstore"
-	"github.com/gocaldav/gocaldav/webmachine"
+	"github.com/gocaldav/gocaldav/dav/davtest"
+	"github.com/gocaldav/gocaldav/dav/davtest/stack"
 )
 
-// aclEnv is the server as cmd/caldav wires it: accounts, ACL enforcement
-// and CalDAV, over an in-memory store, with users alice, bob and carol.
-type aclEnv struct {
-	t *testing.T
-	h http.Handler
-}
-
-var aclPasswords = map[string]string{"root": "rootpw", "alice": "alicepw", "bob": "bobpw", "carol": "carolpw"}
-
-func newACLEnv(t *testing.T) *aclEnv {
+// newACLEnv builds the server as cmd/caldav wires it: accounts, ACL
+// enforcement and CalDAV, over an in-memory store, with users alice, bob
+// and carol.
+func newACLEnv(t *testing.T) *stack.Stack {
 	t.Helper()
-	store, err := gitstore.OpenMemory(gitstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m := account.New(store, account.Options{Logger: log,
-		Hasher: password.NewHasher(password.Params{Time: 1, Memory: 1024, Threads: 1, KeyLen: 32, SaltLen: 16}, 2)})
-	if _, err := m.Bootstrap(context.Background(), aclPasswords["root"]); err != nil {
-		t.Fatal(err)
-	}
-	srv := &dav.Server{Store: store, Logger: log, Auth: m.Authenticator(false), Access: &dav.ACLAccess{}}
-	register(srv, Options{})
-	srv.Now = func() time.Time { return testNow }
-	rt := &webmachine.Router{Options: webmachine.Options{Logger: log}}
-	m.Routes(rt)
-	srv.Routes(rt)
-	e := &aclEnv{t: t, h: rt}
-	for _, u := range []string{"alice", "bob", "carol"} {
-		e.want(201, "root", "PUT", "/users/"+u+"?password="+aclPasswords[u], "")
-	}
-	return e
-}
-
-// as sends a request as user; extra headers come as name, value pairs.
-func (e *aclEnv) as(user, method, target, body string, headers ...string) response {
-	e.t.Helper()
-	req := httptest.NewRequest(method, target, strings.NewReader(body))
-	req.SetBasicAuth(user, aclPasswords[user])
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	rec := httptest.NewRecorder()
-	e.h.ServeHTTP(rec, req)
-	return response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.String()}
-}
-
-// want sends a request and fails unless the status is status.
-func (e *aclEnv) want(status int, user, method, target, body string, headers ...string) response {
-	e.t.Helper()
-	r := e.as(user, method, target, body, headers...)
-	if r.Status != status {
-		e.t.Fatalf("%s %s %s: %d, want %d\n%s", user, method, target, r.Status, status, r.Body)
-	}
-	return r
+	return stack.New(t, stack.Options{
+		Register: func(srv *dav.Server) { register(srv, Options{}) },
+		Now:      func() time.Time { return testNow },
+		Users:    []string{"alice", "bob", "carol"},
+	})
 }
 
 // easternTZ is the US-Eastern VTIMEZONE of RFC 4791 Appendix B.
@@ -224,16 +171,16 @@ END:VCALENDAR`
 
 // withFreeBusyCalendar fills alice's calendar (time zone US-Eastern) and
 // grants bob CALDAV:read-free-busy on it.
-func withFreeBusyCalendar(t *testing.T) *aclEnv {
+func withFreeBusyCalendar(t *testing.T) *stack.Stack {
 	e := newACLEnv(t)
-	e.want(207, "alice", "PROPPATCH", "/calendars/alice/", `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>
+	e.Want(207, "alice", "PROPPATCH", "/calendars/alice/", `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>
 		<C:calendar-timezone>`+vcal(easternTZ(t))+`</C:calendar-timezone>
 		<D:acl>
 		<D:ace><D:principal><D:href>/principals/alice/</D:href></D:principal><D:grant><D:privilege><D:all/></D:privilege></D:grant></D:ace>
 		<D:ace><D:principal><D:href>/principals/bob/</D:href></D:principal><D:grant><D:privilege><C:read-free-busy/></D:privilege></D:grant></D:ace>
 		</D:acl></D:prop></D:set></D:propertyupdate>`)
 	for name, body := range freeBusyObjects {
-		e.want(201, "alice", "PUT", "/calendars/alice/"+name, vcal(body), "Content-Type", "text/calendar")
+		e.Want(201, "alice", "PUT", "/calendars/alice/"+name, vcal(body), "Content-Type", "text/calendar")
 	}
 	return e
 }
@@ -272,7 +219,7 @@ func canonicalFreeBusy(t *testing.T, text string) string {
 }
 
 // wantFreeBusy checks a 200 text/calendar free-busy answer.
-func wantFreeBusy(t *testing.T, r response, want string) {
+func wantFreeBusy(t *testing.T, r davtest.Response, want string) {
 	t.Helper()
 	if r.Status != http.StatusOK {
 		t.Fatalf("status %d, want 200\n%s", r.Status, r.Body)
@@ -287,50 +234,27 @@ func wantFreeBusy(t *testing.T, r response, want string) {
 
 func TestFreeBusyQuery(t *testing.T) {
 	e := withFreeBusyCalendar(t)
-	wantFreeBusy(t, e.as("alice", "REPORT", "/calendars/alice/", freeBusyRange, "Depth", "1"), freeBusyExpected)
+	wantFreeBusy(t, e.As("alice", "REPORT", "/calendars/alice/", freeBusyRange, "Depth", "1"), freeBusyExpected)
 }
 
 // A user granted only CALDAV:read-free-busy runs the report but reads
 // nothing else; a user granted nothing gets 404 (RFC 4791 §7.10).
 func TestFreeBusyPrivilege(t *testing.T) {
 	e := withFreeBusyCalendar(t)
-	wantFreeBusy(t, e.as("bob", "REPORT", "/calendars/alice/", freeBusyRange, "Depth", "1"), freeBusyExpected)
-	e.want(403, "bob", "GET", "/calendars/alice/opaque.ics", "")
-	e.want(403, "bob", "GET", "/calendars/alice/", "")
-	e.want(403, "bob", "PROPFIND", "/calendars/alice/", "", "Depth", "0")
-	e.want(403, "bob", "REPORT", "/calendars/alice/", `<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:D="DAV:"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>`, "Depth", "1")
-	e.want(404, "carol", "REPORT", "/calendars/alice/", freeBusyRange, "Depth", "1")
-	e.want(403, "carol", "REPORT", "/calendars/alice/", `<D:expand-property xmlns:D="DAV:"/>`)
-}
-
-// propCanonical returns property prop of href in a multistatus in
-// canonicalElem's form (namespaces by URI), or fails.
-func propCanonical(t *testing.T, body, href, prop string) string {
-	t.Helper()
-	d := etree.NewDocument()
-	if err := d.ReadFromString(body); err != nil || d.Root() == nil {
-		t.Fatalf("not XML: %v\n%s", err, body)
-	}
-	for _, r := range d.Root().ChildElements() {
-		h := r.FindElement("./href")
-		if h == nil || strings.TrimSpace(h.Text()) != href {
-			continue
-		}
-		for _, x := range r.FindElements("./propstat/prop/*") {
-			if clark(x) == prop {
-				return canonicalElem(t, x)
-			}
-		}
-	}
-	t.Fatalf("%s has no %s in\n%s", href, prop, body)
-	return ""
+	wantFreeBusy(t, e.As("bob", "REPORT", "/calendars/alice/", freeBusyRange, "Depth", "1"), freeBusyExpected)
+	e.Want(403, "bob", "GET", "/calendars/alice/opaque.ics", "")
+	e.Want(403, "bob", "GET", "/calendars/alice/", "")
+	e.Want(403, "bob", "PROPFIND", "/calendars/alice/", "", "Depth", "0")
+	e.Want(403, "bob", "REPORT", "/calendars/alice/", `<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:D="DAV:"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>`, "Depth", "1")
+	e.Want(404, "carol", "REPORT", "/calendars/alice/", freeBusyRange, "Depth", "1")
+	e.Want(403, "carol", "REPORT", "/calendars/alice/", `<D:expand-property xmlns:D="DAV:"/>`)
 }
 
 // The privilege is listed under DAV:read, held through read, and kept in
 // the stored ACL in the CalDAV namespace.
 func TestFreeBusyPrivilegeProperties(t *testing.T) {
 	e := withFreeBusyCalendar(t)
-	r := e.want(207, "alice", "PROPFIND", "/calendars/alice/", `<D:propfind xmlns:D="DAV:"><D:prop><D:acl/><D:supported-privilege-set/><D:current-user-privilege-set/></D:prop></D:propfind>`, "Depth", "0")
+	r := e.Want(207, "alice", "PROPFIND", "/calendars/alice/", `<D:propfind xmlns:D="DAV:"><D:prop><D:acl/><D:supported-privilege-set/><D:current-user-privilege-set/></D:prop></D:propfind>`, "Depth", "0")
 	wantACL := canonicalDoc(t, `<D:acl xmlns:D="DAV:" xmlns:X="urn:ietf:params:xml:ns:caldav">
 		<D:ace><D:principal><D:href>/principals/alice/</D:href></D:principal><D:grant><D:privilege><D:all/></D:privilege></D:grant></D:ace>
 		<D:ace><D:principal><D:href>/principals/bob/</D:href></D:principal><D:grant><D:privilege><X:read-free-busy/></D:privilege></D:grant></D:ace>
@@ -353,17 +277,17 @@ func TestFreeBusyPrivilegeProperties(t *testing.T) {
 func TestFreeBusyDepthAndErrors(t *testing.T) {
 	e := withFreeBusyCalendar(t)
 	// No Depth means 0: the collection itself holds no busy time.
-	wantFreeBusy(t, e.as("alice", "REPORT", "/calendars/alice/", freeBusyRange), emptyFreeBusy)
-	wantFreeBusy(t, e.as("alice", "REPORT", "/calendars/alice/", freeBusyRange, "Depth", "0"), emptyFreeBusy)
+	wantFreeBusy(t, e.As("alice", "REPORT", "/calendars/alice/", freeBusyRange), emptyFreeBusy)
+	wantFreeBusy(t, e.As("alice", "REPORT", "/calendars/alice/", freeBusyRange, "Depth", "0"), emptyFreeBusy)
 	// Depth infinity from /calendars/: alice's calendar counts, bob's
 	// (which alice may not read) does not.
-	e.want(201, "bob", "PUT", "/calendars/bob/b.ics", vcal(`BEGIN:VEVENT
+	e.Want(201, "bob", "PUT", "/calendars/bob/b.ics", vcal(`BEGIN:VEVENT
 UID:bobs
 DTSTAMP:20260101T000000Z
 DTSTART:20260106T200000Z
 DTEND:20260106T210000Z
 END:VEVENT`), "Content-Type", "text/calendar")
-	wantFreeBusy(t, e.as("alice", "REPORT", "/calendars/", freeBusyRange, "Depth", "infinity"), freeBusyExpected)
+	wantFreeBusy(t, e.As("alice", "REPORT", "/calendars/", freeBusyRange, "Depth", "infinity"), freeBusyExpected)
 	for name, body := range map[string]string{
 		"no time-range": `<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav"/>`,
 		"two ranges":    `<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:time-range start="20260105T000000Z" end="20260106T000000Z"/><C:time-range start="20260105T000000Z" end="20260106T000000Z"/></C:free-busy-query>`,
@@ -373,16 +297,16 @@ END:VEVENT`), "Content-Type", "text/calendar")
 		"DAV: range":    `<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:D="DAV:"><D:time-range start="20260105T000000Z" end="20260106T000000Z"/></C:free-busy-query>`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			e.want(400, "alice", "REPORT", "/calendars/alice/", body, "Depth", "1")
+			e.Want(400, "alice", "REPORT", "/calendars/alice/", body, "Depth", "1")
 		})
 	}
 	// On a calendar object the report is refused with 403.
-	r := e.want(403, "alice", "REPORT", "/calendars/alice/opaque.ics", freeBusyRange)
-	if got := errorCondition(r.Body); got != "{DAV:}supported-report" {
+	r := e.Want(403, "alice", "REPORT", "/calendars/alice/opaque.ics", freeBusyRange)
+	if got := davtest.ErrorCondition(r.Body); got != "{DAV:}supported-report" {
 		t.Fatalf("condition %q", got)
 	}
 	// Listed in supported-report-set of calendars, not of objects.
-	r = e.want(207, "alice", "PROPFIND", "/calendars/alice/", `<D:propfind xmlns:D="DAV:"><D:prop><D:supported-report-set/></D:prop></D:propfind>`, "Depth", "1")
+	r = e.Want(207, "alice", "PROPFIND", "/calendars/alice/", `<D:propfind xmlns:D="DAV:"><D:prop><D:supported-report-set/></D:prop></D:propfind>`, "Depth", "1")
 	fbReport := "<{urn:ietf:params:xml:ns:caldav}free-busy-query></>"
 	if !strings.Contains(propCanonical(t, r.Body, "/calendars/alice/", "{DAV:}supported-report-set"), fbReport) {
 		t.Fatalf("calendar's supported-report-set lacks free-busy-query")

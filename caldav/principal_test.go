@@ -9,10 +9,10 @@ import (
 // display name) through expand-property, and find principals by it.
 func TestCalendarUserAddressSet(t *testing.T) {
 	e := newACLEnv(t)
-	e.want(207, "alice", "PROPPATCH", "/principals/alice/", `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>
+	e.Want(207, "alice", "PROPPATCH", "/principals/alice/", `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>
 		<D:displayname>Alice Liddell</D:displayname><R:email xmlns:R="io:robur:webdav">alice@example.com</R:email>
 		</D:prop></D:set></D:propertyupdate>`)
-	r := e.want(207, "alice", "REPORT", "/calendars/alice/", `<D:expand-property xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+	r := e.Want(207, "alice", "REPORT", "/calendars/alice/", `<D:expand-property xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
 		<D:property name="current-user-principal">
 			<D:property name="displayname"/>
 			<D:property name="calendar-user-address-set" namespace="urn:ietf:params:xml:ns:caldav"/>
@@ -30,22 +30,22 @@ func TestCalendarUserAddressSet(t *testing.T) {
 		t.Fatalf("expand-property:\n%s\nwant\n%s", got, exp)
 	}
 	// Without an e-mail address only the principal URL; not on calendars.
-	r = e.want(207, "bob", "PROPFIND", "/principals/bob/", `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-user-address-set/></D:prop></D:propfind>`, "Depth", "0")
+	r = e.Want(207, "bob", "PROPFIND", "/principals/bob/", `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-user-address-set/></D:prop></D:propfind>`, "Depth", "0")
 	if got, exp := propCanonical(t, r.Body, "/principals/bob/", "{urn:ietf:params:xml:ns:caldav}calendar-user-address-set"),
 		canonicalDoc(t, `<C:calendar-user-address-set xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:D="DAV:"><D:href>/principals/bob/</D:href></C:calendar-user-address-set>`); got != exp {
 		t.Fatalf("bob's address set: %s, want %s", got, exp)
 	}
-	r = e.want(207, "bob", "PROPFIND", "/calendars/bob/", `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-user-address-set/></D:prop></D:propfind>`, "Depth", "0")
+	r = e.Want(207, "bob", "PROPFIND", "/calendars/bob/", `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-user-address-set/></D:prop></D:propfind>`, "Depth", "0")
 	if got := parseMS(t, r.Body)["/calendars/bob/"]["{urn:ietf:params:xml:ns:caldav}calendar-user-address-set"]; got != 404 {
 		t.Fatalf("on a calendar: %d, want 404", got)
 	}
 	// Read-only.
-	r = e.want(207, "alice", "PROPPATCH", "/principals/alice/", `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:calendar-user-address-set><D:href>mailto:x@example.com</D:href></C:calendar-user-address-set></D:prop></D:set></D:propertyupdate>`)
+	r = e.Want(207, "alice", "PROPPATCH", "/principals/alice/", `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:calendar-user-address-set><D:href>mailto:x@example.com</D:href></C:calendar-user-address-set></D:prop></D:set></D:propertyupdate>`)
 	if got := parseMS(t, r.Body)["/principals/alice/"]["{urn:ietf:params:xml:ns:caldav}calendar-user-address-set"]; got != 403 {
 		t.Fatalf("PROPPATCH: %d, want 403", got)
 	}
 	// Searchable, and listed as searchable.
-	r = e.want(207, "bob", "REPORT", "/principals/", `<D:principal-property-search xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+	r = e.Want(207, "bob", "REPORT", "/principals/", `<D:principal-property-search xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
 		<D:property-search><D:prop><C:calendar-user-address-set/></D:prop><D:match>mailto:ALICE@</D:match></D:property-search>
 		<D:prop><C:calendar-user-address-set/></D:prop></D:principal-property-search>`)
 	want = `<D:multistatus xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:response><D:href>/principals/alice/</D:href>
@@ -54,7 +54,7 @@ func TestCalendarUserAddressSet(t *testing.T) {
 	if got, exp := canonicalDoc(t, r.Body), canonicalDoc(t, want); got != exp {
 		t.Fatalf("search:\n%s\nwant\n%s", got, exp)
 	}
-	r = e.want(200, "bob", "REPORT", "/principals/", `<D:principal-search-property-set xmlns:D="DAV:"/>`)
+	r = e.Want(200, "bob", "REPORT", "/principals/", `<D:principal-search-property-set xmlns:D="DAV:"/>`)
 	want = `<D:principal-search-property-set xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
 		<D:principal-search-property><D:prop><D:displayname/></D:prop><D:description xml:lang="en">Display name</D:description></D:principal-search-property>
 		<D:principal-search-property><D:prop><R:email xmlns:R="io:robur:webdav"/></D:prop><D:description xml:lang="en">E-mail address</D:description></D:principal-search-property>
