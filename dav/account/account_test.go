@@ -2,15 +2,12 @@ package account
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gocaldav/gocaldav/dav"
+	"github.com/gocaldav/gocaldav/dav/davtest"
 	"github.com/gocaldav/gocaldav/dav/password"
 	"github.com/gocaldav/gocaldav/dav/propfile"
 	"github.com/gocaldav/gocaldav/gitstore"
@@ -18,23 +15,19 @@ import (
 )
 
 // env is the server as cmd/caldav wires it: accounts, ACL enforcement,
-// the administration API and the DAV trees, over an in-memory store.
+// the administration API and the DAV trees, over an in-memory store; its
+// client uses passwords.
 type env struct {
-	t     *testing.T
+	*davtest.Client
 	store *gitstore.Store
 	m     *Manager
-	h     http.Handler
 }
 
 func newEnv(t *testing.T, tofu bool) *env {
 	t.Helper()
-	store, err := gitstore.OpenMemory(gitstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m := New(store, Options{Logger: log, Hasher: password.NewHasher(password.Params{Time: 1, Memory: 1024, Threads: 1, KeyLen: 32, SaltLen: 16}, 2)})
+	store := davtest.MemoryStore(t)
+	log := davtest.Logger()
+	m := New(store, Options{Logger: log, Hasher: davtest.Hasher()})
 	if _, err := m.Bootstrap(context.Background(), "rootpw"); err != nil {
 		t.Fatal(err)
 	}
@@ -42,75 +35,50 @@ func newEnv(t *testing.T, tofu bool) *env {
 	rt := &webmachine.Router{Options: webmachine.Options{Logger: log}}
 	m.Routes(rt)
 	srv.Routes(rt)
-	return &env{t: t, store: store, m: m, h: rt}
+	return &env{Client: &davtest.Client{T: t, Handler: rt, Passwords: passwords, User: "root"}, store: store, m: m}
 }
 
 // passwords of the users tests create.
 var passwords = map[string]string{"root": "rootpw", "alice": "alicepw", "bob": "bobpw", "carol": "carolpw"}
 
-// as sends a request as user ("" for anonymous).
-func (e *env) as(user, method, target, body string, headers ...string) *httptest.ResponseRecorder {
-	e.t.Helper()
-	req := httptest.NewRequest(method, target, strings.NewReader(body))
-	if user != "" {
-		req.SetBasicAuth(user, passwords[user])
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	rec := httptest.NewRecorder()
-	e.h.ServeHTTP(rec, req)
-	return rec
-}
-
-// want sends a request and checks its status.
-func (e *env) want(status int, user, method, target, body string, headers ...string) *httptest.ResponseRecorder {
-	e.t.Helper()
-	rec := e.as(user, method, target, body, headers...)
-	if rec.Code != status {
-		e.t.Fatalf("%s %s %s: %d, want %d\n%s", user, method, target, rec.Code, status, rec.Body)
-	}
-	return rec
-}
-
 // users creates the named users as root.
 func (e *env) users(names ...string) {
-	e.t.Helper()
+	e.T.Helper()
 	for _, n := range names {
-		e.want(201, "root", "PUT", "/users/"+n+"?password="+passwords[n], "")
+		e.Want(201, "root", "PUT", "/users/"+n+"?password="+passwords[n], "")
 	}
 }
 
 func TestAdminUsers(t *testing.T) {
 	e := newEnv(t, false)
-	rec := e.want(201, "root", "PUT", "/users/alice?password=alicepw", "")
-	if rec.Header().Get("Location") != "/principals/alice/" {
-		t.Errorf("Location %q", rec.Header().Get("Location"))
+	rec := e.Want(201, "root", "PUT", "/users/alice?password=alicepw", "")
+	if rec.Header.Get("Location") != "/principals/alice/" {
+		t.Errorf("Location %q", rec.Header.Get("Location"))
 	}
 	for _, p := range []string{"principals/alice", "calendars/alice"} {
 		if !e.store.Head().Exists(p + "/.prop") {
 			t.Errorf("%s not created", p)
 		}
 	}
-	e.want(207, "alice", "PROPFIND", "/calendars/alice/", "", "Depth", "0")
-	e.want(400, "root", "PUT", "/users/bob", "")                      // a new user needs a password
-	e.want(409, "root", "PUT", "/users/alice", "")                    // existing user, no password
-	e.want(400, "root", "PUT", "/users/al-ice?password=x", "")        // bad name
-	e.want(403, "alice", "PUT", "/users/bob?password=x", "")          // only root creates
-	e.want(200, "alice", "PUT", "/users/alice?password=alicepw2", "") // own password
+	e.Want(207, "alice", "PROPFIND", "/calendars/alice/", "", "Depth", "0")
+	e.Want(400, "root", "PUT", "/users/bob", "")                      // a new user needs a password
+	e.Want(409, "root", "PUT", "/users/alice", "")                    // existing user, no password
+	e.Want(400, "root", "PUT", "/users/al-ice?password=x", "")        // bad name
+	e.Want(403, "alice", "PUT", "/users/bob?password=x", "")          // only root creates
+	e.Want(200, "alice", "PUT", "/users/alice?password=alicepw2", "") // own password
 	passwords["alice"] = "alicepw2"
 	defer func() { passwords["alice"] = "alicepw" }()
-	e.want(207, "alice", "PROPFIND", "/calendars/alice/", "", "Depth", "0")
+	e.Want(207, "alice", "PROPFIND", "/calendars/alice/", "", "Depth", "0")
 	// The password may come in a form body instead of the query string.
-	e.want(201, "root", "PUT", "/users/bob", "password=bobpw", "Content-Type", "application/x-www-form-urlencoded")
-	e.want(207, "bob", "PROPFIND", "/calendars/bob/", "", "Depth", "0")
-	e.want(403, "bob", "PUT", "/users/alice?password=x", "") // not someone else's
-	e.want(403, "bob", "DELETE", "/users/alice", "")
-	e.want(401, "", "PUT", "/users/carol?password=x", "")
-	e.want(501, "root", "POST", "/users/carol", "")
-	e.want(204, "root", "DELETE", "/users/bob", "")
-	e.want(409, "root", "DELETE", "/users/bob", "")
-	e.want(401, "bob", "PROPFIND", "/calendars/", "", "Depth", "0")
+	e.Want(201, "root", "PUT", "/users/bob", "password=bobpw", "Content-Type", "application/x-www-form-urlencoded")
+	e.Want(207, "bob", "PROPFIND", "/calendars/bob/", "", "Depth", "0")
+	e.Want(403, "bob", "PUT", "/users/alice?password=x", "") // not someone else's
+	e.Want(403, "bob", "DELETE", "/users/alice", "")
+	e.Want(401, "", "PUT", "/users/carol?password=x", "")
+	e.Want(501, "root", "POST", "/users/carol", "")
+	e.Want(204, "root", "DELETE", "/users/bob", "")
+	e.Want(409, "root", "DELETE", "/users/bob", "")
+	e.Want(401, "bob", "PROPFIND", "/calendars/", "", "Depth", "0")
 	if e.store.Head().Exists("calendars/bob") || e.store.Head().Exists("principals/bob") {
 		t.Errorf("DELETE /users/bob left data")
 	}
@@ -126,27 +94,27 @@ func TestAdminUsers(t *testing.T) {
 func TestAdminGroups(t *testing.T) {
 	e := newEnv(t, false)
 	e.users("alice", "bob")
-	rec := e.want(201, "root", "PUT", "/groups/team?members=alice", "")
-	if rec.Header().Get("Location") != "/principals/team/" {
-		t.Errorf("Location %q", rec.Header().Get("Location"))
+	rec := e.Want(201, "root", "PUT", "/groups/team?members=alice", "")
+	if rec.Header.Get("Location") != "/principals/team/" {
+		t.Errorf("Location %q", rec.Header.Get("Location"))
 	}
 	// The group's calendar is shared with its members (robur S12).
-	e.want(207, "alice", "PROPFIND", "/calendars/team/", "", "Depth", "0")
-	e.want(403, "bob", "PROPFIND", "/calendars/team/", "", "Depth", "0")
-	e.want(409, "root", "PUT", "/groups/team?members=nobody", "")
-	e.want(409, "root", "PUT", "/groups/alice?members=bob", "") // a user, not a group
-	e.want(201, "root", "PUT", "/groups/other", "")
-	e.want(409, "root", "PUT", "/groups/team?members=other", "") // a group is no member
-	e.want(200, "root", "PUT", "/groups/team?members=bob", "")   // replaces
-	e.want(403, "alice", "PROPFIND", "/calendars/team/", "", "Depth", "0")
-	e.want(207, "bob", "PROPFIND", "/calendars/team/", "", "Depth", "0")
-	e.want(204, "root", "PUT", "/groups/team/users/alice", "")
-	e.want(204, "root", "PUT", "/groups/team/users/alice", "") // idempotent
-	e.want(207, "alice", "PROPFIND", "/calendars/team/", "", "Depth", "0")
-	e.want(409, "root", "PUT", "/groups/nogroup/users/alice", "")
-	e.want(409, "root", "PUT", "/groups/team/users/nobody", "")
-	e.want(204, "root", "DELETE", "/groups/team/users/alice", "")
-	e.want(403, "alice", "PROPFIND", "/calendars/team/", "", "Depth", "0")
+	e.Want(207, "alice", "PROPFIND", "/calendars/team/", "", "Depth", "0")
+	e.Want(403, "bob", "PROPFIND", "/calendars/team/", "", "Depth", "0")
+	e.Want(409, "root", "PUT", "/groups/team?members=nobody", "")
+	e.Want(409, "root", "PUT", "/groups/alice?members=bob", "") // a user, not a group
+	e.Want(201, "root", "PUT", "/groups/other", "")
+	e.Want(409, "root", "PUT", "/groups/team?members=other", "") // a group is no member
+	e.Want(200, "root", "PUT", "/groups/team?members=bob", "")   // replaces
+	e.Want(403, "alice", "PROPFIND", "/calendars/team/", "", "Depth", "0")
+	e.Want(207, "bob", "PROPFIND", "/calendars/team/", "", "Depth", "0")
+	e.Want(204, "root", "PUT", "/groups/team/users/alice", "")
+	e.Want(204, "root", "PUT", "/groups/team/users/alice", "") // idempotent
+	e.Want(207, "alice", "PROPFIND", "/calendars/team/", "", "Depth", "0")
+	e.Want(409, "root", "PUT", "/groups/nogroup/users/alice", "")
+	e.Want(409, "root", "PUT", "/groups/team/users/nobody", "")
+	e.Want(204, "root", "DELETE", "/groups/team/users/alice", "")
+	e.Want(403, "alice", "PROPFIND", "/calendars/team/", "", "Depth", "0")
 	memberships := func(user string) []string {
 		p, _ := principal(e.store.Head(), user)
 		return hrefNames(p, dav.PropGroupMembership)
@@ -154,8 +122,8 @@ func TestAdminGroups(t *testing.T) {
 	if got := memberships("bob"); len(got) != 1 || got[0] != "team" {
 		t.Errorf("bob's group-membership %v", got)
 	}
-	e.want(204, "root", "DELETE", "/groups/team", "")
-	e.want(409, "root", "DELETE", "/groups/team", "")
+	e.Want(204, "root", "DELETE", "/groups/team", "")
+	e.Want(409, "root", "DELETE", "/groups/team", "")
 	if got := memberships("bob"); len(got) != 0 {
 		t.Errorf("deleting the group left bob's membership %v", got)
 	}
@@ -166,9 +134,9 @@ func TestAdminGroups(t *testing.T) {
 func TestDeleteUserCleansUp(t *testing.T) {
 	e := newEnv(t, false)
 	e.users("alice", "bob")
-	e.want(201, "root", "PUT", "/groups/team?members=alice,bob", "")
-	e.want(207, "bob", "PROPPATCH", "/calendars/bob/", aclBody(aceXML("/principals/bob/", "all"), aceXML("/principals/alice/", "read")))
-	e.want(204, "root", "DELETE", "/users/alice", "")
+	e.Want(201, "root", "PUT", "/groups/team?members=alice,bob", "")
+	e.Want(207, "bob", "PROPPATCH", "/calendars/bob/", aclBody(aceXML("/principals/bob/", "all"), aceXML("/principals/alice/", "read")))
+	e.Want(204, "root", "DELETE", "/users/alice", "")
 	gp, _ := principal(e.store.Head(), "team")
 	if got := hrefNames(gp, dav.PropGroupMemberSet); len(got) != 1 || got[0] != "bob" {
 		t.Errorf("team's members after deleting alice: %v", got)
@@ -181,33 +149,25 @@ func TestDeleteUserCleansUp(t *testing.T) {
 
 func TestTrustOnFirstUse(t *testing.T) {
 	e := newEnv(t, true)
-	e.want(207, "carol", "PROPFIND", "/calendars/carol/", "", "Depth", "0")
+	e.Want(207, "carol", "PROPFIND", "/calendars/carol/", "", "Depth", "0")
 	if !e.store.Head().Exists("principals/carol/.prop") || !e.store.Head().Exists("calendars/carol/.prop") {
 		t.Fatal("TOFU did not create the user and calendar")
 	}
-	e.want(207, "carol", "PROPFIND", "/calendars/carol/", "", "Depth", "0") // the password stuck
-	req := httptest.NewRequest("PROPFIND", "/calendars/", nil)
-	req.SetBasicAuth("carol", "other")
-	rec := httptest.NewRecorder()
-	e.h.ServeHTTP(rec, req)
-	if rec.Code != 401 {
-		t.Errorf("wrong password after TOFU: %d", rec.Code)
+	e.Want(207, "carol", "PROPFIND", "/calendars/carol/", "", "Depth", "0") // the password stuck
+	if r := e.AsWith("carol", "other", "PROPFIND", "/calendars/", ""); r.Status != 401 {
+		t.Errorf("wrong password after TOFU: %d", r.Status)
 	}
-	req = httptest.NewRequest("PROPFIND", "/calendars/", nil)
-	req.SetBasicAuth("bad-name", "x")
-	rec = httptest.NewRecorder()
-	e.h.ServeHTTP(rec, req)
-	if rec.Code != 401 {
-		t.Errorf("TOFU with an invalid name: %d", rec.Code)
+	if r := e.AsWith("bad-name", "x", "PROPFIND", "/calendars/", ""); r.Status != 401 {
+		t.Errorf("TOFU with an invalid name: %d", r.Status)
 	}
 	// The administration API never trusts on first use.
-	e.want(401, "bob", "PUT", "/users/bob?password=bobpw", "")
+	e.Want(401, "bob", "PUT", "/users/bob?password=bobpw", "")
 	if e.store.Head().Exists("principals/bob") {
 		t.Errorf("the admin API created a user on first use")
 	}
 	// Without --tofu an unknown user is refused.
 	off := newEnv(t, false)
-	off.want(401, "carol", "PROPFIND", "/calendars/", "", "Depth", "0")
+	off.Want(401, "carol", "PROPFIND", "/calendars/", "", "Depth", "0")
 	if off.store.Head().Exists("principals/carol") {
 		t.Errorf("a user was created without TOFU")
 	}
@@ -230,7 +190,7 @@ func TestRoburHashUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := commitCount(t, e.store)
-	e.want(207, "alice", "PROPFIND", "/calendars/alice/", "", "Depth", "0")
+	e.Want(207, "alice", "PROPFIND", "/calendars/alice/", "", "Depth", "0")
 	if commitCount(t, e.store) != before+1 {
 		t.Fatalf("the upgrade made %d commits, want 1", commitCount(t, e.store)-before)
 	}
@@ -245,19 +205,19 @@ func TestRoburHashUpgrade(t *testing.T) {
 	if _, ok := p.Get(propSalt); ok {
 		t.Errorf("robur's salt kept after the upgrade")
 	}
-	e.want(207, "alice", "PROPFIND", "/calendars/alice/", "", "Depth", "0")
+	e.Want(207, "alice", "PROPFIND", "/calendars/alice/", "", "Depth", "0")
 	if commitCount(t, e.store) != before+1 {
 		t.Errorf("a second login committed again")
 	}
-	e.want(401, "", "PROPFIND", "/calendars/alice/", "", "Depth", "0")
+	e.Want(401, "", "PROPFIND", "/calendars/alice/", "", "Depth", "0")
 }
 
 func TestPasswordWithColons(t *testing.T) {
 	e := newEnv(t, false)
 	passwords["dave"] = "a:b::c:"
 	defer delete(passwords, "dave")
-	e.want(201, "root", "PUT", "/users/dave?password=a%3Ab%3A%3Ac%3A", "")
-	e.want(207, "dave", "PROPFIND", "/calendars/dave/", "", "Depth", "0")
+	e.Want(201, "root", "PUT", "/users/dave?password=a%3Ab%3A%3Ac%3A", "")
+	e.Want(207, "dave", "PROPFIND", "/calendars/dave/", "", "Depth", "0")
 }
 
 func TestBootstrap(t *testing.T) {
@@ -274,13 +234,13 @@ func TestBootstrap(t *testing.T) {
 	if commitCount(t, e.store) != before {
 		t.Errorf("bootstrap of an initialised store committed")
 	}
-	e.want(207, "root", "PROPFIND", "/principals/root/", "", "Depth", "0") // root's password is unchanged
+	e.Want(207, "root", "PROPFIND", "/principals/root/", "", "Depth", "0") // root's password is unchanged
 	if err := e.m.SetPassword(context.Background(), "root", "fresh"); err != nil {
 		t.Fatal(err)
 	}
 	passwords["root"] = "fresh"
 	defer func() { passwords["root"] = "rootpw" }()
-	e.want(207, "root", "PROPFIND", "/principals/root/", "", "Depth", "0")
+	e.Want(207, "root", "PROPFIND", "/principals/root/", "", "Depth", "0")
 }
 
 func commitCount(t *testing.T, s *gitstore.Store) int {

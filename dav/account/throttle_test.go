@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -51,24 +50,20 @@ func TestBruteForceSlowedNotLocked(t *testing.T) {
 	var slept []time.Duration
 	e.m.throttle.sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
 	for i := 0; i < 8; i++ {
-		req := httptest.NewRequest("PROPFIND", "/calendars/alice/", nil)
-		req.SetBasicAuth("alice", "guess")
-		rec := httptest.NewRecorder()
-		e.h.ServeHTTP(rec, req)
-		if rec.Code != 401 {
-			t.Fatalf("wrong password: %d", rec.Code)
+		if r := e.AsWith("alice", "guess", "PROPFIND", "/calendars/alice/", ""); r.Status != 401 {
+			t.Fatalf("wrong password: %d", r.Status)
 		}
 	}
 	if len(slept) < 3 {
 		t.Fatalf("attempts after the free ones were not slowed: %v", slept)
 	}
 	n := len(slept)
-	e.want(207, "alice", "PROPFIND", "/calendars/alice/", "", "Depth", "0")
+	e.Want(207, "alice", "PROPFIND", "/calendars/alice/", "", "Depth", "0")
 	if len(slept) != n+1 {
 		t.Errorf("the right password was not delayed like the rest: %v", slept)
 	}
 	slept = nil
-	e.want(207, "alice", "PROPFIND", "/calendars/alice/", "", "Depth", "0")
+	e.Want(207, "alice", "PROPFIND", "/calendars/alice/", "", "Depth", "0")
 	if len(slept) != 0 {
 		t.Errorf("after a success alice is still slowed: %v", slept)
 	}

@@ -44,13 +44,21 @@ type Client struct {
 	User string
 }
 
-// As sends a request as user ("" for anonymous, without credentials).
-// Extra headers come as name, value pairs.
+// As sends a request as user with the password Passwords gives ("" for
+// anonymous, without credentials). Extra headers come as name, value
+// pairs.
 func (c *Client) As(user, method, target, body string, headers ...string) Response {
+	c.T.Helper()
+	return c.AsWith(user, c.Passwords[user], method, target, body, headers...)
+}
+
+// AsWith sends a request with the given Basic credentials, none when
+// user is "".
+func (c *Client) AsWith(user, password, method, target, body string, headers ...string) Response {
 	c.T.Helper()
 	req := httptest.NewRequest(method, target, strings.NewReader(body))
 	if user != "" {
-		req.SetBasicAuth(user, c.Passwords[user])
+		req.SetBasicAuth(user, password)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
