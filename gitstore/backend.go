@@ -27,31 +27,48 @@ type backend interface {
 }
 
 // memBackend keeps everything in go-git's memory storage, which is not
-// thread-safe: one mutex guards it (a push holds it for its duration).
+// thread-safe: mu guards it, and a push or fetch holds mu throughout. Reads
+// are served from objs (under its own lock) so that they do not wait for a
+// push; only objects that arrived by fetch are looked up in the storage.
 type memBackend struct {
 	mu  sync.Mutex
 	st  *memory.Storage
 	ref plumbing.ReferenceName
+
+	omu  sync.RWMutex
+	objs map[plumbing.Hash]rawObject
 }
 
 func newMemBackend(branch string) *memBackend {
 	st := memory.NewStorage()
 	ref := plumbing.NewBranchReferenceName(branch)
 	_ = st.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, ref))
-	return &memBackend{st: st, ref: ref}
+	return &memBackend{st: st, ref: ref, objs: map[plumbing.Hash]rawObject{}}
 }
 
 func (m *memBackend) get(h plumbing.Hash) (rawObject, error) {
+	m.omu.RLock()
+	o, ok := m.objs[h]
+	m.omu.RUnlock()
+	if ok {
+		return o, nil
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	o, err := m.st.EncodedObject(plumbing.AnyObject, h)
+	eo, err := m.st.EncodedObject(plumbing.AnyObject, h)
 	if err != nil {
 		return rawObject{}, errObjectMissing
 	}
-	return readEncoded(o)
+	return readEncoded(eo)
 }
 
 func (m *memBackend) persist(objs []rawObject, _, new plumbing.Hash, _ []string) error {
+	m.omu.Lock()
+	for _, o := range objs {
+		o.base, o.baseData = plumbing.ZeroHash, nil
+		m.objs[o.hash] = o
+	}
+	m.omu.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, o := range objs {

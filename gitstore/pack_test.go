@@ -1,0 +1,50 @@
+package gitstore
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestGitDeltaRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	rnd := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+		}
+		return b
+	}
+	base := rnd(0x10000 + 300) // copies of exactly 64 KiB and more
+	cases := map[string][]byte{
+		"insert middle":  append(append(bytes.Clone(base[:0x10000]), rnd(40)...), base[0x10000:]...),
+		"append":         append(bytes.Clone(base), rnd(1000)...),
+		"prepend":        append(rnd(10), base...),
+		"replace middle": append(append(bytes.Clone(base[:500]), rnd(300)...), base[800:]...),
+		"delete middle":  append(bytes.Clone(base[:1000]), base[1200:]...),
+		"identical":      bytes.Clone(base),
+		"truncate":       bytes.Clone(base[:0x10000]),
+	}
+	for name, target := range cases {
+		d := gitDelta(base, target)
+		if d == nil {
+			t.Errorf("%s: no delta", name)
+			continue
+		}
+		if len(d) > len(target)/2 {
+			t.Errorf("%s: delta of %d bytes for %d", name, len(d), len(target))
+		}
+		got, err := applyDelta(base, d)
+		if err != nil || !bytes.Equal(got, target) {
+			t.Errorf("%s: round trip failed: %v", name, err)
+		}
+	}
+	if gitDelta(base, rnd(len(base))) != nil {
+		t.Error("delta between unrelated data")
+	}
+	for _, bad := range [][]byte{nil, {5}, {byte(len(base)), 1, 0x80 | 0x10, 0xff}} {
+		if _, err := applyDelta(base, bad); err == nil {
+			t.Errorf("corrupt delta %v accepted", bad)
+		}
+	}
+}
