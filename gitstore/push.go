@@ -132,7 +132,10 @@ func (p *pusher) attempt(ctx context.Context) error {
 		case ferr != nil:
 			err = ferr
 		case p.s.isAncestor(head, remote):
-			err = nil // someone pushed our commits already
+			// The remote has all our commits and more: adopt its history
+			// if no commit was made meanwhile (else the next attempt sees
+			// the divergence).
+			err = p.s.fastForward(remote, true)
 		case remote.IsZero() || p.s.isAncestor(remote, head):
 			err = p.s.pushOnce(ctx, head)
 		default:
@@ -351,6 +354,53 @@ func (s *Store) fetch(ctx context.Context) (plumbing.Hash, error) {
 	return tip, nil
 }
 
+// fastForward moves the branch to remote, a descendant of the head that
+// was fetched. When running, it first stops writers and makes sure no
+// commit is queued; if the head moved meanwhile it changes nothing.
+func (s *Store) fastForward(remote plumbing.Hash, running bool) error {
+	if running {
+		s.syncMu.Lock() // no group is being made durable (same order as flushQueue)
+		defer s.syncMu.Unlock()
+		select {
+		case s.writeSem <- struct{}{}: // no batch is being built
+			defer func() { <-s.writeSem }()
+		case <-s.closed:
+			return ErrClosed
+		}
+		s.qmu.Lock()
+		queued := len(s.queue)
+		s.qmu.Unlock()
+		if queued > 0 || s.tip != s.head.Load() {
+			return errors.New("gitstore: commits were made during the fetch; retrying")
+		}
+	}
+	local := s.head.Load().commit
+	if local == remote {
+		return nil
+	}
+	if !s.isAncestor(local, remote) {
+		return fmt.Errorf("%w: local %s is not an ancestor of remote %s", ErrDiverged, local, remote)
+	}
+	if !s.complete(remote) {
+		return fmt.Errorf("gitstore: fetched commit %s is incomplete: %w", remote, ErrStorage)
+	}
+	if err := s.failHook(); err != nil {
+		return err
+	}
+	line := fmt.Sprintf("%s %s gocaldav <> %d +0000\tfetch: fast-forward\n", local, remote, time.Now().Unix())
+	if err := s.b.persist(nil, local, remote, []string{line}); err != nil {
+		return asStorage("gitstore: fast-forward", err)
+	}
+	snap, err := s.snapshot(remote)
+	if err != nil {
+		return err
+	}
+	s.head.Store(snap)
+	s.tip = snap
+	s.log.Info("gitstore: fast-forwarded to remote", "remote", s.o.Remote.String(), "commit", remote.String())
+	return nil
+}
+
 // syncRemote runs at Open: fetch, then adopt or fast-forward to the
 // remote branch, or refuse to start when the two have diverged.
 func (s *Store) syncRemote(ctx context.Context) error {
@@ -368,24 +418,7 @@ func (s *Store) syncRemote(ctx context.Context) error {
 	case remote.IsZero() || remote == local || s.isAncestor(remote, local):
 		return nil
 	case s.isAncestor(local, remote):
-		if !s.complete(remote) {
-			return fmt.Errorf("gitstore: fetched commit %s is incomplete: %w", remote, ErrStorage)
-		}
-		if err := s.failHook(); err != nil {
-			return err
-		}
-		line := fmt.Sprintf("%s %s gocaldav <> %d +0000\tfetch: fast-forward\n", local, remote, time.Now().Unix())
-		if err := s.b.persist(nil, local, remote, []string{line}); err != nil {
-			return asStorage("gitstore: fast-forward", err)
-		}
-		snap, err := s.snapshot(remote)
-		if err != nil {
-			return err
-		}
-		s.head.Store(snap)
-		s.tip = snap
-		s.log.Info("gitstore: fast-forwarded to remote", "remote", s.o.Remote.String(), "commit", remote.String())
-		return nil
+		return s.fastForward(remote, false)
 	}
 	return fmt.Errorf("%w: local %s is at %s, remote %s is at %s; neither contains the other. "+
 		"Refusing to start: reconcile the two histories by hand (nothing was changed)",
