@@ -8,8 +8,10 @@
 // documents compare by meaning rather than by spelling (Canonical,
 // CanonicalXML, CanonicalDocument).
 //
-// davtest does not import package dav, so that dav's own in-package
-// tests can use it without an import cycle. Package stack builds the
+// davtest does not import package dav or anything that imports it (it
+// works on http.Handler, httptest, etree and testing.TB, and imports
+// only gitstore and dav/password of this module), so that dav's own
+// in-package tests can use it without an import cycle. Package stack builds the
 // whole server (accounts, ACLs, DAV trees) for tests outside dav and
 // dav/account.
 package davtest
@@ -28,15 +30,17 @@ import (
 
 // Response is a recorded answer, its body read.
 type Response struct {
-	Status int
-	Header http.Header
-	Body   string
+	Status int         // the status code
+	Header http.Header // the response header
+	Body   string      // the body
 }
 
 // Client sends requests to Handler with HTTP Basic credentials from
 // Passwords and fails T when a status is not the one wanted.
 type Client struct {
-	T       testing.TB
+	// T is the test that fails; a subtest may set its own.
+	T testing.TB
+	// Handler serves the requests.
 	Handler http.Handler
 	// Passwords maps a user name to its password.
 	Passwords map[string]string
