@@ -16,14 +16,16 @@ import (
 )
 
 // The journal makes a commit durable with a single fsync. Each commit
-// group appends its objects (in loose format) and finally the new branch
-// value to gocaldav-journal and syncs that one file; the loose object
-// files and the ref file are then written without fsync. A checkpoint,
-// run in the background once the journal is large, syncs those files and
-// empties the journal. On open, journal records are replayed: damaged or
-// missing loose objects are rewritten and the ref is set to the last
-// journalled value, then everything is synced. A torn record at the tail
-// (a crash while appending) is dropped: its commit was never acknowledged.
+// group appends its objects and finally the new branch value to
+// gocaldav-journal and syncs that one file. The objects then live in
+// memory until the materializer writes them into a pack (synced) and
+// points the ref file at the newest commit (not synced). A checkpoint, run
+// in the background once the journal is large, rotates it, waits for the
+// pack, syncs the ref file, and deletes the old journal; a clean Close
+// empties it. On open, the journals are replayed: their objects are packed
+// and the ref is set to the last journalled value. A torn record at the
+// tail (a crash while appending) is dropped: its commit was never
+// acknowledged.
 //
 // Record: kind (1 byte) | payload length (uint32 BE) | payload | CRC-32C of
 // kind, length and payload (uint32 BE). Kinds and payloads:
@@ -263,13 +265,6 @@ func (j *journal) commit(rec []byte, raw int64) error {
 	j.size += int64(len(rec))
 	j.raw += raw
 	return nil
-}
-
-// undo removes the last group after a failure that followed commit.
-func (j *journal) undo(n int) {
-	j.size -= int64(n)
-	j.f.Truncate(j.size)
-	j.f.Sync()
 }
 
 // maybeRotate starts a background checkpoint once the journal is large:
