@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -46,7 +47,7 @@ func serveTLS(t *testing.T, ln net.Listener, m *Manager) {
 			io.WriteString(w, "calendar")
 		}),
 		TLSConfig: m.TLSConfig(),
-		ErrorLog:  nil,
+		ErrorLog:  log.New(io.Discard, "", 0), // failed handshakes are expected
 	}
 	go srv.ServeTLS(ln, "", "")
 	t.Cleanup(func() { srv.Close() })
@@ -355,8 +356,9 @@ func TestRenewal(t *testing.T) {
 	ca := newTestCA(t, 1, port, dnsSrv.addr)
 	clock := &fakeClock{}
 	clock.set(time.Now())
+	caLink := &switchTransport{base: ca.client().Transport}
 	m, err := New(Config{Domains: []string{testDomain}, DirectoryURL: ca.dirURL, CacheDir: t.TempDir(),
-		DNS: dnsConfig(t, dnsSrv, testKey+":SHA256:"+testSecret), HTTPClient: ca.client(), Logger: testLogger(t),
+		DNS: dnsConfig(t, dnsSrv, testKey+":SHA256:"+testSecret), HTTPClient: &http.Client{Transport: caLink}, Logger: testLogger(t),
 		RenewBefore: 30 * 24 * time.Hour, Now: clock.now})
 	if err != nil {
 		t.Fatal(err)
@@ -386,9 +388,9 @@ func TestRenewal(t *testing.T) {
 		t.Fatalf("%d renewals before the certificate was due", n)
 	}
 
-	// Due, but the DNS server refuses: the old certificate stays, the
+	// Due, but the CA is unreachable: the old certificate stays, the
 	// failures are counted and retried.
-	dnsSrv.setRefuseAll(true)
+	caLink.down.Store(true)
 	clock.set(st.RenewAt.Add(time.Second))
 	waitFor(t, "two failed renewals", func() bool { return m.Status().Failures >= 2 })
 	// The clock stands still; the renewed certificate must not be due at
@@ -398,7 +400,7 @@ func TestRenewal(t *testing.T) {
 		t.Error("the certificate changed although renewal failed")
 	}
 	st = m.Status()
-	if st.LastError == nil || !strings.Contains(st.LastError.Error(), "NOTAUTH") {
+	if st.LastError == nil || !strings.Contains(st.LastError.Error(), errCADown.Error()) {
 		t.Errorf("last error %v", st.LastError)
 	}
 	reg := prometheus.NewRegistry()
@@ -407,10 +409,11 @@ func TestRenewal(t *testing.T) {
 		t.Errorf("caldav_acme_last_attempt_ok = %v during failures", v)
 	}
 
-	// The DNS server recovers: the next retry renews, and the listener
-	// serves the new certificate.
-	dnsSrv.setRefuseAll(false)
+	// The CA is back: the next retry renews, and the listener serves the
+	// new certificate.
+	caLink.down.Store(false)
 	waitFor(t, "the renewal", func() bool { return m.Status().Renewals == 2 })
+	time.Sleep(100 * time.Millisecond) // the new certificate is not due: nothing more happens
 	second := handshake(t, ln.Addr().String(), ca.roots)
 	if second.SerialNumber.Cmp(first.SerialNumber) == 0 {
 		t.Error("the listener still serves the old certificate after renewal")
@@ -427,9 +430,26 @@ func TestRenewal(t *testing.T) {
 			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
 		}
 	}
-	if st.LastError != nil || st.LastSuccess.Before(st.LastFailure) {
+	if st.Renewals != 2 || st.LastError != nil || st.LastSuccess.Before(st.LastFailure) {
 		t.Errorf("status after recovery: %+v", st)
 	}
+}
+
+// errCADown is the error of a switchTransport that is down.
+var errCADown = errors.New("CA unreachable (test)")
+
+// switchTransport is a link to the CA that can be cut.
+type switchTransport struct {
+	base http.RoundTripper
+	down atomic.Bool
+}
+
+// RoundTrip implements http.RoundTripper.
+func (s *switchTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if s.down.Load() {
+		return nil, errCADown
+	}
+	return s.base.RoundTrip(r)
 }
 
 // gather returns the value of every metric in reg.

@@ -113,7 +113,7 @@ func (s *testDNS) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 func (s *testDNS) update(w dns.ResponseWriter, r *dns.Msg, m *dns.Msg) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r.IsTsig() == nil || w.TsigStatus() != nil || s.refuseAll {
+	if r.IsTsig() == nil || w.TsigStatus() != nil {
 		s.refused++
 		m.Rcode = dns.RcodeNotAuth
 		w.WriteMsg(m) // unsigned: the key is not trusted
@@ -155,13 +155,6 @@ func (s *testDNS) counts() (updates, refused int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.updates, s.refused
-}
-
-// setRefuseAll makes the server refuse (or accept again) every update.
-func (s *testDNS) setRefuseAll(v bool) {
-	s.mu.Lock()
-	s.refuseAll = v
-	s.mu.Unlock()
 }
 
 // testCA is pebble, in process: its ACME directory on an httptest TLS

@@ -43,6 +43,7 @@ const issueTimeout = 10 * time.Minute
 func (m *Manager) Renew(ctx context.Context) error {
 	m.obtainMu.Lock()
 	defer m.obtainMu.Unlock()
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, issueTimeout)
 	defer cancel()
 	start := m.now()
@@ -61,6 +62,9 @@ func (m *Manager) Renew(ctx context.Context) error {
 	}
 	m.statMu.Lock()
 	defer m.statMu.Unlock()
+	if err != nil && parent.Err() != nil {
+		return err // shutting down: not a failure of the CA or the challenge
+	}
 	if err != nil {
 		m.stat.Failures++
 		m.stat.LastFailure = m.now()
