@@ -341,7 +341,9 @@ func (m *Manager) Run(ctx context.Context) error {
 			} else {
 				failures = 0
 				if _, at := m.renewalDue(); at.Sub(m.now()) < wait {
-					wait = max(at.Sub(m.now()), 0)
+					// Never less than retryMin: a clock far off from the
+					// CA's must not turn into a stream of orders.
+					wait = max(at.Sub(m.now()), m.retryMin)
 				}
 			}
 		} else if d := at.Sub(m.now()); d < wait {

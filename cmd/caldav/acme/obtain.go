@@ -52,6 +52,9 @@ func (m *Manager) Renew(ctx context.Context) error {
 	m.statMu.Unlock()
 
 	cert, err := m.obtain(ctx)
+	if e := (*acme.Error)(nil); errors.As(err, &e) && e.ProblemType == "urn:ietf:params:acme:error:accountDoesNotExist" {
+		m.registered = false // the CA forgot the account: register again next time
+	}
 	if err == nil {
 		err = m.store(ctx, cert)
 		if err != nil {
