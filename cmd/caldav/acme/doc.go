@@ -17,7 +17,7 @@
 // Unlike robur, which hands a certificate signing request to its own DNS
 // primary and waits for a separate "letsencrypt secondary" to publish the
 // certificate, this package speaks ACME itself; any primary that accepts
-// TSIG-signed updates (BIND, Knot, PowerDNS, NSD+, ocaml-dns) works. Robur's
+// TSIG-signed updates (BIND, Knot, PowerDNS, ocaml-dns) works. Robur's
 // --key-seed is not needed: the ACME account key and the certificate's key
 // are kept in the cache directory (Config.CacheDir), which must not be
 // inside the data repository.
@@ -43,8 +43,10 @@
 // accounts and certificates.
 //
 // A private CA's directory is reached over HTTPS verified against the
-// system roots; on Linux the SSL_CERT_FILE and SSL_CERT_DIR environment
-// variables add a CA there (crypto/x509 reads them). Config.HTTPClient
+// system roots. On Linux crypto/x509 reads them from the file named by
+// SSL_CERT_FILE instead of the distribution's bundle (and from the
+// directories in SSL_CERT_DIR), so pointing SSL_CERT_FILE at a bundle that
+// includes the company CA makes its ACME server trusted. Config.HTTPClient
 // can replace the client altogether.
 //
 // Names must be DNS names with at least one dot (e.g. caldav.example.org,
