@@ -38,6 +38,17 @@ type config struct {
 	tlsProxy    bool
 	metricsAddr string
 
+	// ACME
+	hosts         []string // all --host names
+	acme          bool
+	acmeEmail     string
+	acmeDirectory string
+	acmeCache     string
+	acmeChallenge string
+	dnsKey        string
+	dnsServer     string
+	dnsPort       int
+
 	// accounts
 	tofu         bool
 	authHeader   string
@@ -75,6 +86,8 @@ var flagGroups = []flagGroup{
 	{"Storage", []string{"data", "admin-password", "admin-password-file"}},
 	{"Git remote", []string{"remote", "push", "ssh-key", "ssh-authenticator", "authenticator", "ssh-known-hosts", "ssh-password", "tls-authenticator"}},
 	{"Listeners", []string{"http", "https", "host", "tls-cert", "tls-key", "tls-dir", "tls-proxy", "metrics"}},
+	{"Certificates (ACME)", []string{"acme", "acme-email", "acme-directory", "acme-cache", "acme-challenge",
+		"dns-key", "acme-dns-key", "dns-server", "acme-dns-server", "dns-port"}},
 	{"Accounts", []string{"tofu", "auth-header", "trusted-proxy"}},
 	{"Web UI", []string{"web-ui", "language"}},
 	{"Operations", []string{"log-level", "log-format", "syslog", "trace", "shutdown-timeout"}},
@@ -108,6 +121,16 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (*c
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key (PEM)")
 	fs.StringVar(&c.tlsDir, "tls-dir", "", "directory with robur's server.pem and server.key")
 	fs.BoolVar(&c.tlsProxy, "tls-proxy", false, "plain HTTP behind a TLS-terminating proxy: URLs are https")
+	fs.BoolVar(&c.acme, "acme", false, "obtain and renew the certificate for --host with ACME (Let's Encrypt)")
+	fs.StringVar(&c.acmeEmail, "acme-email", "", "contact address for the ACME account")
+	fs.StringVar(&c.acmeDirectory, "acme-directory", "", "ACME directory URL (default Let's Encrypt; staging or a private CA)")
+	fs.StringVar(&c.acmeCache, "acme-cache", "", "directory for ACME keys and certificates (default: DATA-acme beside --data)")
+	fs.StringVar(&c.acmeChallenge, "acme-challenge", "", "tls-alpn-01 (default), http-01 (needs --http on port 80) or dns-01 (default with --dns-key)")
+	fs.StringVar(&c.dnsKey, "dns-key", "", "TSIG key for DNS-01 updates (RFC 2136): NAME:ALG:BASE64, as robur")
+	fs.StringVar(&c.dnsKey, "acme-dns-key", "", "alias of --dns-key")
+	fs.StringVar(&c.dnsServer, "dns-server", "", "DNS server accepting the DNS-01 updates")
+	fs.StringVar(&c.dnsServer, "acme-dns-server", "", "alias of --dns-server")
+	fs.IntVar(&c.dnsPort, "dns-port", 53, "port of --dns-server")
 	fs.StringVar(&c.metricsAddr, "metrics", "", "serve Prometheus metrics at /metrics on [ADDR:]PORT")
 	fs.BoolVar(&c.tofu, "tofu", false, "trust on first use: create unknown users at their first login")
 	fs.StringVar(&c.authHeader, "auth-header", "", "take the user from this request header (set by an authenticating proxy)")
@@ -174,7 +197,24 @@ func (c *config) validate(trusted string) error {
 	if c.tlsProxy && c.httpsAddr != "" {
 		return errors.New("--tls-proxy is for plain HTTP behind a proxy: it cannot be combined with --https")
 	}
-	if c.httpsAddr != "" {
+	// --host may list several names (for the certificate); the first
+	// makes absolute URLs.
+	c.hosts = splitList(c.host)
+	if len(c.hosts) > 0 {
+		c.host = c.hosts[0]
+	}
+	if c.acme {
+		switch {
+		case c.httpsAddr == "":
+			return errors.New("--acme needs --https")
+		case c.host == "":
+			return errors.New("--acme needs --host with the certificate's DNS name(s)")
+		case c.tlsDir != "" || c.tlsCert != "" || c.tlsKey != "":
+			return errors.New("--acme obtains the certificate itself: drop --tls-cert, --tls-key and --tls-dir")
+		case (c.dnsKey == "") != (c.dnsServer == ""):
+			return errors.New("DNS-01 needs both --dns-key and --dns-server")
+		}
+	} else if c.httpsAddr != "" {
 		switch {
 		case c.tlsDir != "" && (c.tlsCert != "" || c.tlsKey != ""):
 			return errors.New("give either --tls-dir or --tls-cert and --tls-key, not both")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,9 +10,12 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gocaldav/gocaldav/caldav"
+	"github.com/gocaldav/gocaldav/cmd/caldav/acme"
 	"github.com/gocaldav/gocaldav/dav"
 	"github.com/gocaldav/gocaldav/dav/account"
 	"github.com/gocaldav/gocaldav/gitstore"
@@ -137,13 +141,22 @@ func withScheme(next http.Handler, cfg *config) http.Handler {
 func run(ctx context.Context, cfg *config, log *slog.Logger) error {
 	// The certificate is read before the store is opened, so a missing
 	// one changes nothing on disk.
-	var cert *certReloader
-	if cfg.httpsAddr != "" {
+	var tlsConf *tls.Config
+	var certs *acme.Manager
+	switch {
+	case cfg.acme:
 		var err error
-		certFile, keyFile := tlsFiles(cfg)
-		if cert, err = newCertReloader(certFile, keyFile, log); err != nil {
+		if certs, err = newACME(cfg, log); err != nil {
 			return err
 		}
+		tlsConf = certs.TLSConfig()
+	case cfg.httpsAddr != "":
+		certFile, keyFile := tlsFiles(cfg)
+		cert, err := newCertReloader(certFile, keyFile, log)
+		if err != nil {
+			return err
+		}
+		tlsConf = tlsConfig(cert)
 	}
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -154,10 +167,18 @@ func run(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if certs != nil {
+		a.metrics.reg.MustRegister(certs.Collector())
+		go func() {
+			if err := certs.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("ACME certificate manager stopped", "err", err)
+			}
+		}()
+	}
 	var servers []*http.Server
 	errc := make(chan error, 3)
 	// serve listens on addr and returns the address bound (port 0 picks one).
-	serve := func(addr string, h http.Handler, tlsCert *certReloader, what string) (string, error) {
+	serve := func(addr string, h http.Handler, tc *tls.Config, what string) (string, error) {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return "", fmt.Errorf("listening on %s: %w", addr, err)
@@ -174,8 +195,8 @@ func run(ctx context.Context, cfg *config, log *slog.Logger) error {
 		servers = append(servers, hs)
 		log.Info("caldav listening", what, ln.Addr().String(), "data", cfg.dataDir)
 		go func() {
-			if tlsCert != nil {
-				hs.TLSConfig = tlsConfig(tlsCert)
+			if tc != nil {
+				hs.TLSConfig = tc
 				errc <- hs.ServeTLS(ln, "", "")
 				return
 			}
@@ -185,7 +206,7 @@ func run(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	var httpsAddr string
 	if cfg.httpsAddr != "" {
-		if httpsAddr, err = serve(cfg.httpsAddr, a.handler, cert, "https"); err != nil {
+		if httpsAddr, err = serve(cfg.httpsAddr, a.handler, tlsConf, "https"); err != nil {
 			return err
 		}
 	}
@@ -193,6 +214,9 @@ func run(ctx context.Context, cfg *config, log *slog.Logger) error {
 		h := a.handler
 		if httpsAddr != "" {
 			h = redirectToHTTPS(cfg.host, httpsAddr)
+		}
+		if certs != nil {
+			h = certs.HTTPHandler(h) // answers HTTP-01 challenges
 		}
 		if _, err := serve(cfg.httpAddr, h, nil, "http"); err != nil {
 			return err
@@ -306,4 +330,43 @@ func (p proxyAuth) fromTrusted(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// newACME builds the certificate manager the ACME flags describe.
+func newACME(cfg *config, log *slog.Logger) (*acme.Manager, error) {
+	c := acme.Config{
+		Domains:      cfg.hosts,
+		Email:        cfg.acmeEmail,
+		DirectoryURL: cfg.acmeDirectory,
+		CacheDir:     cfg.acmeCache,
+		Challenge:    cfg.acmeChallenge,
+		Logger:       log,
+	}
+	if c.CacheDir == "" {
+		c.CacheDir = acme.DefaultCacheDir(cfg.dataDir)
+	}
+	if cfg.dnsKey != "" {
+		name, alg, secret, err := acme.ParseDNSKey(cfg.dnsKey)
+		if err != nil {
+			return nil, fmt.Errorf("--dns-key: %w", err)
+		}
+		c.DNS = &acme.DNSConfig{Server: net.JoinHostPort(cfg.dnsServer, strconv.Itoa(cfg.dnsPort)),
+			KeyName: name, Algorithm: alg, Secret: secret}
+	}
+	m, err := acme.New(c)
+	if err != nil {
+		return nil, fmt.Errorf("--acme: %w", err)
+	}
+	return m, nil
+}
+
+// splitList splits a comma-separated flag value.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
