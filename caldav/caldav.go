@@ -136,6 +136,7 @@ func register(s *dav.Server, o Options) *handler {
 	h.objects = newLRU[*object](h.o.CacheEntries)
 	h.uids = newLRU[string](max(10*h.o.CacheEntries, 100_000))
 	h.zones = newLRU[*zoneResult](256)
+	h.spans = newLRU[*span](max(10*h.o.CacheEntries, 100_000))
 	h.registerProperties(s.Registry)
 	registerPrincipalProperties(s.Registry)
 	h.registerReports(s.Registry)
@@ -180,6 +181,8 @@ type handler struct {
 	zones *lru[*zoneResult]
 	// uidIdx keeps each calendar's UIDs current for PUT checks.
 	uidIdx uidIndexes
+	// spans caches objects' time spans by blob id for calendar-query.
+	spans *lru[*span]
 }
 
 // Names of the CalDAV elements and properties used here.

@@ -197,9 +197,16 @@ func (h *handler) calendarQuery(ctx context.Context, c *dav.Call, n *dav.Node, r
 	}
 	opts := h.options(zone)
 	run := &reportRun{h: h, c: c, req: req, ms: dav.NewMultistatus(), zoneFor: func(*dav.Node) *time.Location { return zone }}
+	pre := prefilterOf(filter)
 	for _, t := range targets {
 		if err := ctx.Err(); err != nil {
 			return 0, nil, err
+		}
+		if len(pre) > 0 {
+			// Objects whose instances lie elsewhere in time cannot match.
+			if s, err := h.spanFor(t); err == nil && s != nil && pre.excludes(s) {
+				continue
+			}
 		}
 		if ok, err := h.s.Allowed(ctx, c, t.Segs, "read"); err != nil || !ok {
 			if err != nil {

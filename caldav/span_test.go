@@ -1,0 +1,121 @@
+package caldav
+
+import (
+	"fmt"
+	"math/rand"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+	"github.com/emersion/go-ical"
+
+	"github.com/gocaldav/gocaldav/caldav/icalobj"
+	"github.com/gocaldav/gocaldav/caldav/query"
+)
+
+// spanEvents are objects of every shape the span must bound: timed,
+// zoned, floating, all-day, recurring with COUNT, UNTIL, none (unbounded),
+// RDATE, EXDATE, an override moved far away, a journal, a todo.
+func spanEvents(r *rand.Rand, n int) []string {
+	var out []string
+	for i := 0; i < n; i++ {
+		start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.Intn(2*365*24)) * time.Hour)
+		dt := start.Format("20060102T150405")
+		var ev strings.Builder
+		ev.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n")
+		kind := r.Intn(9)
+		uid := fmt.Sprintf("u%d", i)
+		comp := "VEVENT"
+		if kind == 8 {
+			comp = "VJOURNAL"
+		}
+		ev.WriteString("BEGIN:" + comp + "\r\nUID:" + uid + "\r\nDTSTAMP:20250101T000000Z\r\n")
+		switch kind {
+		case 0:
+			ev.WriteString("DTSTART:" + dt + "Z\r\nDTEND:" + start.Add(90*time.Minute).Format("20060102T150405") + "Z\r\n")
+		case 1:
+			ev.WriteString("DTSTART;TZID=Pacific/Kiritimati:" + dt + "\r\nDURATION:PT1H\r\n")
+		case 2:
+			ev.WriteString("DTSTART:" + dt + "\r\nDTEND:" + start.Add(time.Hour).Format("20060102T150405") + "\r\n") // floating
+		case 3:
+			ev.WriteString("DTSTART;VALUE=DATE:" + start.Format("20060102") + "\r\n")
+		case 4:
+			ev.WriteString("DTSTART:" + dt + "Z\r\nDURATION:PT30M\r\nRRULE:FREQ=WEEKLY;COUNT=" + fmt.Sprint(2+r.Intn(20)) + "\r\nEXDATE:" + start.AddDate(0, 0, 7).Format("20060102T150405") + "Z\r\n")
+		case 5:
+			ev.WriteString("DTSTART:" + dt + "Z\r\nDURATION:PT30M\r\nRRULE:FREQ=DAILY;UNTIL=" + start.AddDate(0, 1, 0).Format("20060102T150405") + "Z\r\n")
+		case 6:
+			ev.WriteString("DTSTART:" + dt + "Z\r\nDURATION:PT30M\r\nRRULE:FREQ=MONTHLY\r\n") // unbounded
+		case 7:
+			ev.WriteString("DTSTART:" + dt + "Z\r\nDURATION:PT1H\r\nRDATE:" + start.AddDate(1, 0, 0).Format("20060102T150405") + "Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\n")
+		case 8:
+			ev.WriteString("DTSTART;VALUE=DATE:" + start.Format("20060102") + "\r\n")
+		}
+		ev.WriteString("END:" + comp + "\r\n")
+		if kind == 4 || kind == 5 { // an override moved far away
+			ev.WriteString("BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20250101T000000Z\r\nRECURRENCE-ID:" + start.AddDate(0, 0, 14).Format("20060102T150405") + "Z\r\n")
+			ev.WriteString("DTSTART:" + start.AddDate(0, 6, 0).Format("20060102T150405") + "Z\r\nDURATION:PT1H\r\nEND:VEVENT\r\n")
+		}
+		ev.WriteString("END:VCALENDAR\r\n")
+		out = append(out, ev.String())
+	}
+	return out
+}
+
+// TestSpanNeverExcludesAMatch: for random objects and ranges, whenever
+// the full filter matches, the span prefilter keeps the object; and it
+// does exclude some (else it would be useless).
+func TestSpanNeverExcludesAMatch(t *testing.T) {
+	r := rand.New(rand.NewSource(4791))
+	objects := spanEvents(r, 300)
+	cals := make([]*ical.Calendar, len(objects))
+	spans := make([]*span, len(objects))
+	for i, obj := range objects {
+		cal, err := icalobj.Parse([]byte(obj))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cals[i], spans[i] = cal, spanOf(cal, nil)
+	}
+	excluded := 0
+	for q := 0; q < 40; q++ {
+		start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.Intn(3*365*24)) * time.Hour)
+		end := start.Add(time.Duration(1+r.Intn(24*40)) * time.Hour)
+		comp := "VEVENT"
+		if q%5 == 0 {
+			comp = "VJOURNAL"
+		}
+		doc := etree.NewDocument()
+		if err := doc.ReadFromString(`<C:filter xmlns:C="urn:ietf:params:xml:ns:caldav"><C:comp-filter name="VCALENDAR"><C:comp-filter name="` + comp + `">` +
+			`<C:time-range start="` + start.Format("20060102T150405Z") + `" end="` + end.Format("20060102T150405Z") + `"/></C:comp-filter></C:comp-filter></C:filter>`); err != nil {
+			t.Fatal(err)
+		}
+		f, err := query.ParseFilter(doc.Root())
+		if err != nil {
+			t.Fatal(err)
+		}
+		pre := prefilterOf(f)
+		if len(pre) != 1 {
+			t.Fatalf("prefilter %v", pre)
+		}
+		for _, zone := range []*time.Location{time.UTC, time.FixedZone("+14", 14*3600), time.FixedZone("-12", -12*3600)} {
+			for i, cal := range cals {
+				if !pre.excludes(spans[i]) {
+					continue
+				}
+				excluded++
+				matched, err := f.Match(cal, query.Options{Floating: zone})
+				if err != nil {
+					t.Fatalf("object %d: %v", i, err)
+				}
+				if matched {
+					t.Fatalf("object %d in zone %v matches [%v, %v) but the span excludes it:\n%s", i, zone, start, end, objects[i])
+				}
+			}
+		}
+	}
+	if excluded == 0 {
+		t.Fatal("the prefilter never excluded anything")
+	}
+	t.Logf("prefilter excluded %d object×query×zone cases", excluded)
+}
