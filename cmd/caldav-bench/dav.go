@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,6 +20,8 @@ type Client struct {
 	Base       *url.URL
 	User, Pass string
 	HTTP       *http.Client
+	// Writes counts successful MKCALENDAR, MKCOL, PUT and DELETE requests.
+	Writes atomic.Int64
 }
 
 // NewClient returns a client for base with its own connection pool of
@@ -78,6 +81,12 @@ func (c *Client) Do(ctx context.Context, method, target string, body []byte, hea
 	d := time.Since(t0)
 	if err != nil {
 		return Resp{}, err
+	}
+	switch method {
+	case "MKCALENDAR", "MKCOL", "PUT", "DELETE":
+		if res.StatusCode/100 == 2 {
+			c.Writes.Add(1)
+		}
 	}
 	return Resp{Status: res.StatusCode, Header: res.Header, Body: b, Dur: d}, nil
 }

@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -247,42 +246,5 @@ func DiskUsage(dir string) int64 {
 		}
 		return nil
 	})
-	return n
-}
-
-// GitCommits counts the commits reachable in the repository gitDir, -1
-// if it cannot. A server may move its branch ref a little after it has
-// answered (gocaldav journals the commit durably and points the ref at
-// it later), so the count is read until it holds still for a second (at
-// most 30 s).
-func GitCommits(gitDir string) int {
-	last := gitCommits(gitDir)
-	if last < 0 {
-		return last
-	}
-	for deadline, still := time.Now().Add(30*time.Second), 0; still < 4 && time.Now().Before(deadline); {
-		time.Sleep(250 * time.Millisecond)
-		n := gitCommits(gitDir)
-		if n == last {
-			still++
-		} else {
-			still, last = 0, n
-		}
-	}
-	return last
-}
-
-func gitCommits(gitDir string) int {
-	if gitDir == "" {
-		return -1
-	}
-	out, err := exec.Command("git", "--git-dir", gitDir, "rev-list", "--all", "--count").Output()
-	if err != nil {
-		return -1
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(out)))
-	if err != nil {
-		return -1
-	}
 	return n
 }
