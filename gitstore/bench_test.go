@@ -57,6 +57,25 @@ func BenchmarkFsyncFloor(b *testing.B) {
 	}
 }
 
+// BenchmarkFsyncAppend measures the floor of this store's commit path:
+// append 1 KiB to an existing file and fsync it (what the journal does).
+func BenchmarkFsyncAppend(b *testing.B) {
+	f, err := os.Create(filepath.Join(b.TempDir(), "log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 1024)
+	for b.Loop() {
+		if _, err := f.Write(buf); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Sync(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkCommit measures a durable one-file commit (modify one event)
 // into a calendar of 1,000 and 10,000 events.
 func BenchmarkCommit(b *testing.B) {
