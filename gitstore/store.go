@@ -61,8 +61,9 @@ type Options struct {
 	// NoAutoMaintain disables background maintenance (Maintain can still
 	// be called).
 	NoAutoMaintain bool
-	// FailWrites, if set, is called before every durable write; a non-nil
-	// result makes that write fail as if the disk had (fault injection).
+	// FailWrites, if set, is called before each commit group, fast-forward
+	// and maintenance pack is written; a non-nil result makes that write
+	// fail as a storage error (ErrStorage), as a full disk would.
 	FailWrites func() error
 	// PushRetryMax caps the retry backoff of asynchronous pushes; default 1 minute.
 	PushRetryMax time.Duration
