@@ -67,6 +67,14 @@ func (m *metrics) failedLogin() {
 	}
 }
 
+// throttledLogins registers the count of login attempts the brute-force
+// throttle made wait.
+func (m *metrics) throttledLogins(count func() uint64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "caldav_login_throttled_total", Help: "Login attempts delayed because of earlier failures for the user or from the address.",
+	}, func() float64 { return float64(count()) }))
+}
+
 // handler serves /metrics.
 func (m *metrics) handler() http.Handler {
 	mux := http.NewServeMux()

@@ -67,6 +67,7 @@ type app struct {
 func newApp(ctx context.Context, cfg *config, log *slog.Logger, store *gitstore.Store) (*app, error) {
 	a := &app{cfg: cfg, log: log, store: store, metrics: newMetrics(store, cfg.dataDir)}
 	a.accounts = account.New(store, account.Options{Logger: log})
+	a.metrics.throttledLogins(a.accounts.ThrottledLogins)
 	matches, err := a.accounts.Bootstrap(ctx, cfg.adminPassword)
 	if err != nil {
 		return nil, err

@@ -34,8 +34,9 @@ func (a authenticator) Authenticate(ctx context.Context, r *http.Request) (*dav.
 		return nil, challenge(), nil
 	}
 	m := a.m
-	userKey, addrKey := "user:"+user, "addr:"+clientAddr(r)
-	if err := m.throttle.wait(ctx, userKey, addrKey); err != nil {
+	addr := clientAddr(r)
+	userKey, addrKey := "user:"+user, "addr:"+addr
+	if err := m.throttle.waitLogin(ctx, user, addr); err != nil {
 		return nil, "", err
 	}
 	props, err := principal(m.store.Head(), user)
@@ -65,7 +66,6 @@ func (a authenticator) Authenticate(ctx context.Context, r *http.Request) (*dav.
 			m.throttle.failed(userKey, addrKey)
 			return nil, challenge(), nil
 		}
-		m.throttle.succeeded(userKey, addrKey)
 		if upgrade {
 			if err := m.upgrade(ctx, user, pass, stored); err != nil {
 				return nil, "", err
@@ -74,8 +74,13 @@ func (a authenticator) Authenticate(ctx context.Context, r *http.Request) (*dav.
 			m.o.Cache.Add(user, pass, stored)
 		}
 	}
+	m.throttle.loggedIn(user, addr)
 	return m.principalOf(user, props), "", nil
 }
+
+// ThrottledLogins is the number of login attempts made to wait because
+// of earlier failures (for the user or from the address).
+func (m *Manager) ThrottledLogins() uint64 { return m.throttle.delayed.Load() }
 
 // clientAddr is the request's remote IP address (without the port).
 func clientAddr(r *http.Request) string {

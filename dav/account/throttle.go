@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -10,6 +11,13 @@ import (
 // client address, without ever locking anyone out: after a few failures
 // each further attempt waits, doubling up to a cap, and the count fades
 // after a quiet period or resets with a successful login.
+//
+// A user who logged in successfully from an address is known there: that
+// user's attempts from that address wait only for the user's own
+// failures, not the address's. Otherwise everyone behind one address (a
+// NAT, a reverse proxy) would wait whenever someone there guesses
+// passwords. Being known depends on the user name and the address alone,
+// never on the password presented, so it reveals nothing about a guess.
 type throttle struct {
 	free     int           // failures without delay
 	base     time.Duration // first delay
@@ -20,7 +28,14 @@ type throttle struct {
 	sleep    func(context.Context, time.Duration) error
 	mu       sync.Mutex
 	failures map[string]*failures
+	known    map[string]time.Time // user+addr key → last successful login
+	// delayed counts the attempts made to wait.
+	delayed atomic.Uint64
 }
+
+// knownFor is how long a successful login keeps its user known at its
+// address.
+const knownFor = 30 * 24 * time.Hour
 
 type failures struct {
 	n    int
@@ -31,7 +46,7 @@ type failures struct {
 // 250 ms doubling to 8 s, forgotten after 15 quiet minutes.
 func newThrottle() *throttle {
 	return &throttle{free: 5, base: 250 * time.Millisecond, max: 8 * time.Second, forget: 15 * time.Minute,
-		maxKeys: 100_000, now: time.Now, sleep: sleepCtx, failures: map[string]*failures{}}
+		maxKeys: 100_000, now: time.Now, sleep: sleepCtx, failures: map[string]*failures{}, known: map[string]time.Time{}}
 }
 
 // sleepCtx waits d or until ctx ends.
@@ -73,9 +88,46 @@ func (t *throttle) delay(keys ...string) time.Duration {
 // wait sleeps the delay owed for keys.
 func (t *throttle) wait(ctx context.Context, keys ...string) error {
 	if d := t.delay(keys...); d > 0 {
+		t.delayed.Add(1)
 		return t.sleep(ctx, d)
 	}
 	return nil
+}
+
+// waitLogin sleeps the delay owed before user may try a password from
+// addr: for the user's failures, and for the address's unless the user
+// is known there.
+func (t *throttle) waitLogin(ctx context.Context, user, addr string) error {
+	if t.isKnown(user, addr) {
+		return t.wait(ctx, "user:"+user)
+	}
+	return t.wait(ctx, "user:"+user, "addr:"+addr)
+}
+
+// isKnown reports whether user logged in from addr recently.
+func (t *throttle) isKnown(user, addr string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := user + "\x00" + addr
+	at, ok := t.known[k]
+	if ok && t.now().Sub(at) > knownFor {
+		delete(t.known, k)
+		return false
+	}
+	return ok
+}
+
+// loggedIn records a successful login of user from addr: the user's
+// failures are forgotten and the user is known at addr. The address's
+// failures stay: they may be someone else's.
+func (t *throttle) loggedIn(user, addr string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.failures, "user:"+user)
+	if len(t.known) >= t.maxKeys {
+		clear(t.known)
+	}
+	t.known[user+"\x00"+addr] = t.now()
 }
 
 // failed records a failure for keys.

@@ -68,3 +68,36 @@ func TestBruteForceSlowedNotLocked(t *testing.T) {
 		t.Errorf("after a success alice is still slowed: %v", slept)
 	}
 }
+
+// TestKnownUserNotSlowedByAddress: someone guessing passwords from an
+// address shared with a user who logged in there before (a NAT, a
+// reverse proxy) slows that address's unknown logins and the attacked
+// user, not the bystander; the delays are counted.
+func TestKnownUserNotSlowedByAddress(t *testing.T) {
+	e := newEnv(t, false)
+	e.users("alice", "bob")
+	var slept []time.Duration
+	e.m.throttle.sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
+	e.Want(207, "bob", "PROPFIND", "/calendars/bob/", "", "Depth", "0") // bob is known at the address
+	for i := 0; i < 8; i++ {
+		e.AsWith("alice", "guess", "PROPFIND", "/calendars/alice/", "")
+		e.AsWith("nobody", "guess", "PROPFIND", "/calendars/alice/", "")
+	}
+	if len(slept) == 0 || e.m.ThrottledLogins() != uint64(len(slept)) {
+		t.Fatalf("guesses were not slowed or not counted: %v, counted %d", slept, e.m.ThrottledLogins())
+	}
+	slept = nil
+	e.Want(207, "bob", "PROPFIND", "/calendars/bob/", "", "Depth", "0")
+	if len(slept) != 0 {
+		t.Errorf("bob, known at the address, was slowed by others' failures: %v", slept)
+	}
+	e.AsWith("carol", "guess", "PROPFIND", "/calendars/bob/", "")
+	if len(slept) != 1 {
+		t.Errorf("an unknown name from the guessing address was not slowed: %v", slept)
+	}
+	slept = nil
+	e.Want(207, "alice", "PROPFIND", "/calendars/alice/", "", "Depth", "0")
+	if len(slept) != 1 {
+		t.Errorf("alice's own failures did not slow her next attempt: %v", slept)
+	}
+}
