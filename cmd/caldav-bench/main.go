@@ -100,7 +100,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.Clients, "c", 8, "concurrent clients for the parallel PUT phases")
 	fs.IntVar(&c.ParN, "par-n", 0, "events in the parallel PUT phase (0: N)")
 	fs.IntVar(&c.AtSizePuts, "at-size-puts", 100, "PUTs into the filled calendar, one client (then twice that with -c clients)")
-	fs.IntVar(&c.Reps, "reps", 7, "timed repetitions of each read (after one untimed)")
+	fs.IntVar(&c.Reps, "reps", 7, "timed repetitions of each read (after one untimed); a slow read stops after 3 once -max-op-time has passed")
 	fs.DurationVar(&c.MaxOpTime, "max-op-time", time.Minute, "stop repeating a read after this long (at least 3 timed runs)")
 	fs.StringVar(&c.Home, "home", "", "calendar home path (default: discover)")
 	fs.IntVar(&c.PID, "pid", 0, "server process id: RSS and CPU from /proc")
@@ -386,9 +386,18 @@ func putOp(key, name string, n int, lats []time.Duration, el time.Duration) *Op 
 // answer.
 func (b *bench) read(ctx context.Context, sr *SizeResult, key, name string, do func() (Resp, error), check func(Resp) (string, bool, error)) (Resp, error) {
 	cpu0 := b.cpu()
+	failed := func(err error) (Resp, error) {
+		// A server error is a result, not the end of the run.
+		msg := err.Error()
+		if len(msg) > 160 {
+			msg = msg[:160] + "…"
+		}
+		b.add(sr, &Op{Key: key, Name: name, Unit: "ms", Better: "lower", Check: "error: " + msg, OK: boolp(false)}, cpu0)
+		return Resp{}, nil
+	}
 	r, err := do()
 	if err != nil {
-		return r, fmt.Errorf("%s: %w", name, err)
+		return failed(err)
 	}
 	var lats []time.Duration
 	t0 := time.Now()
@@ -397,7 +406,7 @@ func (b *bench) read(ctx context.Context, sr *SizeResult, key, name string, do f
 			break
 		}
 		if r, err = do(); err != nil {
-			return r, fmt.Errorf("%s: %w", name, err)
+			return failed(err)
 		}
 		lats = append(lats, r.Dur)
 	}
@@ -840,11 +849,16 @@ func (b *bench) headOfLine(ctx context.Context, sr *SizeResult, coll, target str
 	}
 	close(stop)
 	<-done
-	if rerr != nil {
-		return rerr
-	}
-	if perr != nil {
-		return fmt.Errorf("head-of-line probe: %w", perr)
+	if rerr != nil || perr != nil {
+		msg := fmt.Sprint("REPORT: ", rerr)
+		if perr != nil {
+			msg = fmt.Sprint("probe: ", perr)
+		}
+		if len(msg) > 160 {
+			msg = msg[:160] + "…"
+		}
+		b.add(sr, &Op{Key: "hol_max", Name: "small request during REPORT, max", Unit: "ms", Better: "lower", Check: "error: " + msg, OK: boolp(false)}, cpu0)
+		return nil
 	}
 	l := Summarize(lats)
 	rl := Summarize(reports)
