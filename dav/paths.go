@@ -9,14 +9,23 @@ import (
 // propSuffix ends the name of every property file (robur's propfile_ext).
 const propSuffix = ".prop"
 
+// maxPathSegments bounds the depth of a path. Access checks of a missing
+// resource walk up to its nearest existing ancestor, each step costing the
+// path's length: 2,000 segments took seconds of CPU per request.
+const maxPathSegments = 64
+
 // splitHref turns a decoded URL path into its segments, refusing what
 // cannot be a resource name: dot segments, names of property files, and
-// bytes git cannot hold in a name.
+// bytes git cannot hold in a name; paths deeper than maxPathSegments
+// answer 414.
 func splitHref(p string) ([]string, error) {
 	var segs []string
 	for _, s := range strings.Split(p, "/") {
 		if s == "" {
 			continue
+		}
+		if len(segs) == maxPathSegments {
+			return nil, Errorf(http.StatusRequestURITooLong, "path deeper than %d segments", maxPathSegments)
 		}
 		if err := checkSegment(s); err != nil {
 			return nil, err
