@@ -3,6 +3,7 @@ package gitstore
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -89,8 +90,12 @@ func (s *Store) Maintain(ctx context.Context) error {
 	if err := s.failHook(); err != nil {
 		return err
 	}
-	// Read loose objects, then whole packs, smallest first, within budget.
-	slices.SortFunc(packs, func(a, b packInfo) int { return cmp.Compare(a.size, b.size) })
+	// Read loose objects, then whole packs, fewest objects first. Merging
+	// stops at the memory budget, or at a pack more than twice as big as
+	// all those before it together (geometric merging: a big pack is only
+	// rewritten once the small ones add up to it, so the total work stays
+	// proportional to n log n).
+	slices.SortFunc(packs, func(a, b packInfo) int { return cmp.Compare(a.count, b.count) })
 	objs := map[plumbing.Hash]rawObject{}
 	var raw int64
 	read := func(h plumbing.Hash) error {
@@ -112,10 +117,12 @@ func (s *Store) Maintain(ctx context.Context) error {
 	}
 	var merged []packInfo
 	if len(packs) > s.o.MaxPacks {
+		selected := 0
 		for _, p := range packs {
-			if raw > mergeBudget && len(merged) >= 2 {
+			if len(merged) >= 2 && (raw > mergeBudget || p.count > 2*selected) {
 				break
 			}
+			selected += p.count
 			hs, err := d.packHashes(p.id)
 			if err != nil {
 				return asStorage("gitstore: maintain", err)
@@ -256,10 +263,11 @@ func (d *diskBackend) looseObjects() ([]plumbing.Hash, error) {
 	return out, nil
 }
 
-// packInfo is a pack id and its file size.
+// packInfo is a pack id, its file size and its number of objects.
 type packInfo struct {
-	id   plumbing.Hash
-	size int64
+	id    plumbing.Hash
+	size  int64
+	count int
 }
 
 // packs lists the packs.
@@ -281,11 +289,30 @@ func (d *diskBackend) packs() ([]packInfo, error) {
 				if err != nil {
 					continue
 				}
-				out = append(out, packInfo{h, fi.Size()})
+				n, err := idxCount(filepath.Join(dir, "pack-"+n+".idx"))
+				if err != nil {
+					continue
+				}
+				out = append(out, packInfo{h, fi.Size(), n})
 			}
 		}
 	}
 	return out, nil
+}
+
+// idxCount reads the number of objects from a version-2 pack index (the
+// last entry of its fan-out table).
+func idxCount(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var b [4]byte
+	if _, err := f.ReadAt(b[:], 8+255*4); err != nil {
+		return 0, err
+	}
+	return int(binary.BigEndian.Uint32(b[:])), nil
 }
 
 // packHashes lists the ids in pack p in pack order (bases first, which
