@@ -53,7 +53,10 @@ func readBody(r *http.Request, l Limits) ([]byte, error) {
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, l.MaxBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("dav: reading request body: %w", err)
+		// A body shorter than its Content-Length, broken chunking, or
+		// a client too slow for the read timeout: the request is
+		// incomplete, not a server failure.
+		return nil, Errorf(http.StatusBadRequest, "incomplete request body: %v", err)
 	}
 	if int64(len(b)) > l.MaxBody {
 		return nil, Errorf(http.StatusRequestEntityTooLarge, "request body larger than %d bytes", l.MaxBody)

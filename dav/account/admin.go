@@ -124,7 +124,7 @@ func param(r *http.Request, name string) (string, bool, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
 	if err != nil {
-		return "", false, err
+		return "", false, dav.Errorf(http.StatusBadRequest, "incomplete request body: %v", err)
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
