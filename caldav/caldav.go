@@ -137,6 +137,7 @@ func register(s *dav.Server, o Options) *handler {
 	h.uids = newLRU[string](max(10*h.o.CacheEntries, 100_000))
 	h.zones = newLRU[*zoneResult](256)
 	h.spans = newLRU[*span](max(10*h.o.CacheEntries, 100_000))
+	h.validated = newLRU[*validation](64)
 	h.registerProperties(s.Registry)
 	registerPrincipalProperties(s.Registry)
 	h.registerReports(s.Registry)
@@ -183,6 +184,8 @@ type handler struct {
 	uidIdx uidIndexes
 	// spans caches objects' time spans by blob id for calendar-query.
 	spans *lru[*span]
+	// validated remembers recent PUT validations (see validate).
+	validated *lru[*validation]
 }
 
 // Names of the CalDAV elements and properties used here.

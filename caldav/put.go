@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/beevik/etree"
 
@@ -26,7 +27,7 @@ func (h *handler) checkPut(ctx context.Context, _ *dav.Call, parent, _ *dav.Node
 		return "", &dav.Error{Status: http.StatusUnsupportedMediaType, Cond: nameSupportedData,
 			Msg: fmt.Sprintf("a calendar collection holds text/calendar objects, not %q", contentType)}
 	}
-	sum, err := icalobj.Validate(body, icalobj.Rules{
+	sum, err := h.validate(body, icalobj.Rules{
 		MaxSize:      max(h.o.MaxResourceSize, 0),
 		Components:   componentsOf(parent),
 		MinDateTime:  h.o.MinDateTime,
@@ -43,6 +44,31 @@ func (h *handler) checkPut(ctx context.Context, _ *dav.Call, parent, _ *dav.Node
 	}
 	h.remember(body, sum.Calendar)
 	return "", nil
+}
+
+// validation is the outcome of validating one body under one set of rules.
+type validation struct {
+	sum *icalobj.Summary
+	err error
+}
+
+// validate runs icalobj.Validate, remembering recent outcomes: dav calls
+// CheckPut once outside the store's write lock and again inside the
+// batch, so a costly object (recurrence checks can take a second) is
+// validated while other writers proceed, and the second call is a lookup.
+// The handler's fixed rules (sizes, dates, resolver) are not in the key.
+func (h *handler) validate(body []byte, r icalobj.Rules) (*icalobj.Summary, error) {
+	zone := ""
+	if r.Floating != nil {
+		zone = r.Floating.String()
+	}
+	key := blobID(body) + "\x00" + strings.Join(r.Components, ",") + "\x00" + zone
+	if v, ok := h.validated.get(key); ok {
+		return v.sum, v.err
+	}
+	sum, err := icalobj.Validate(body, r)
+	h.validated.put(key, &validation{sum, err})
+	return sum, err
 }
 
 // putError maps an icalobj precondition failure to its status and

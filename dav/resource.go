@@ -337,6 +337,17 @@ func (r *resource) put(ctx context.Context, rq *webmachine.Request) error {
 		ct = "application/octet-stream"
 	}
 	now := r.s.now()
+	if r.s.Hooks.CheckPut != nil {
+		// A first check against the request's snapshot, outside the
+		// store's write lock: the hook may remember its costly part, so
+		// a slow object does not hold up every other writer. Its
+		// outcome is decided by the check inside the batch.
+		log := r.s.logger()
+		if parent, _ := lookup(r.c.Snapshot, parentSegs(r.segs), log); parent != nil {
+			existing, _ := lookup(r.c.Snapshot, r.segs, log)
+			_, _ = r.s.Hooks.CheckPut(ctx, r.c, parent, existing, r.segs[len(r.segs)-1], body, ct)
+		}
+	}
 	err = r.s.update(ctx, r.c, func(tx *gitstore.Txn) error {
 		if err := r.checkPutTarget(tx); err != nil {
 			return err
