@@ -334,8 +334,11 @@ func (j *journal) maybeRotate(materialize func() error) {
 // no replay (and is complete for the git command line).
 func (j *journal) close() error {
 	j.ckpt.Wait()
+	j.mu.Lock()
+	busy := j.busy
+	j.mu.Unlock()
 	err := syncAll([]string{j.d.refPath()})
-	if err == nil && !j.busy {
+	if err == nil && !busy {
 		if err = j.f.Truncate(0); err == nil {
 			err = j.f.Sync()
 		}
