@@ -28,9 +28,10 @@ type PushStatus struct {
 
 // pusher tracks durable commits and pushes them.
 type pusher struct {
-	s    *Store
-	r    *Remote
-	kick chan struct{}
+	s      *Store
+	r      *Remote
+	kick   chan struct{} // new commits
+	urgent chan struct{} // Flush: push now, even during a backoff
 
 	mu         sync.Mutex
 	seq        uint64        // durable commits made by this process
@@ -44,7 +45,8 @@ type pusher struct {
 }
 
 func newPusher(s *Store) *pusher {
-	return &pusher{s: s, r: s.o.Remote, kick: make(chan struct{}, 1), changed: make(chan struct{})}
+	return &pusher{s: s, r: s.o.Remote, kick: make(chan struct{}, 1), urgent: make(chan struct{}, 1),
+		changed: make(chan struct{})}
 }
 
 // committed records n new durable commits and returns the new counter.
@@ -74,15 +76,20 @@ func (p *pusher) setPushed(h plumbing.Hash) {
 	p.mu.Unlock()
 }
 
+// firstRetry is the delay before the first retry of a failed push (a
+// variable for tests).
+var firstRetry = 500 * time.Millisecond
+
 // run pushes whenever poked, retrying failed pushes with exponential
-// backoff. In PushSync mode a new commit cuts the backoff short, since a
-// request is waiting for it.
+// backoff. Flush, and in PushSync mode a new commit, cut the backoff
+// short, since someone is waiting for the push.
 func (p *pusher) run(ctx context.Context) {
-	const first = 500 * time.Millisecond
+	first := firstRetry
 	backoff := first
 	for {
 		select {
 		case <-p.kick:
+		case <-p.urgent:
 		case <-ctx.Done():
 			return
 		}
@@ -107,6 +114,8 @@ func (p *pusher) sleep(ctx context.Context, d time.Duration) bool {
 			if p.s.o.Push == PushSync {
 				return true
 			}
+		case <-p.urgent:
+			return true
 		case <-ctx.Done():
 			return false
 		}
@@ -207,7 +216,10 @@ func (s *Store) Flush(ctx context.Context) error {
 	p.mu.Lock()
 	seq := p.seq
 	p.mu.Unlock()
-	p.poke()
+	select {
+	case p.urgent <- struct{}{}:
+	default:
+	}
 	for {
 		p.mu.Lock()
 		ok, ch, last := p.pushedSeq >= seq, p.changed, p.lastErr

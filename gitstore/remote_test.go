@@ -348,3 +348,40 @@ func TestMemoryStoreWithRemote(t *testing.T) {
 		t.Fatalf("remote at %s", got)
 	}
 }
+
+// TestFlushCutsBackoffShort: after failed pushes the pusher waits before
+// retrying; a Flush (graceful shutdown) must push at once.
+func TestFlushCutsBackoffShort(t *testing.T) {
+	needGit(t)
+	dir := t.TempDir()
+	l := openDiskT(t, dir, Options{})
+	put(t, l, "a", "1")
+	l.Close()
+	base := t.TempDir()
+	missing := filepath.Join(base, "later.git")
+	r, _ := ParseRemote(missing, RemoteAuth{})
+	defer func(d time.Duration) { firstRetry = d }(firstRetry)
+	firstRetry = time.Hour // the next retry would be an hour away
+	s, err := Open(context.Background(), dir, Options{Remote: r, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	put(t, s, "b", "2")
+	deadline := time.Now().Add(20 * time.Second)
+	for s.PushStatus().LastError == "" && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s.PushStatus().LastError == "" {
+		t.Fatal("push did not fail while the remote was missing")
+	}
+	bareRepo(t, base, "later")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := s.Flush(ctx); err != nil {
+		t.Fatalf("Flush waited for the backoff: %v", err)
+	}
+	if got := remoteLog(t, missing); len(got) != 2 {
+		t.Fatalf("remote log %q", got)
+	}
+}
