@@ -388,7 +388,7 @@ func (b *bench) read(ctx context.Context, sr *SizeResult, key, name string, do f
 	cpu0 := b.cpu()
 	failed := func(err error) (Resp, error) {
 		// A server error is a result, not the end of the run.
-		msg := err.Error()
+		msg := strings.Join(strings.Fields(err.Error()), " ")
 		if len(msg) > 160 {
 			msg = msg[:160] + "…"
 		}
@@ -854,6 +854,7 @@ func (b *bench) headOfLine(ctx context.Context, sr *SizeResult, coll, target str
 		if perr != nil {
 			msg = fmt.Sprint("probe: ", perr)
 		}
+		msg = strings.Join(strings.Fields(msg), " ")
 		if len(msg) > 160 {
 			msg = msg[:160] + "…"
 		}
