@@ -2,7 +2,9 @@ package dav
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"runtime"
 
 	"github.com/beevik/etree"
 
@@ -46,6 +48,21 @@ func (r *resource) reportPrivilege() Privilege {
 	return propfile.PrivRead
 }
 
+// reportSlot waits for one of the slots REPORTs run in: one fewer than
+// the processors (at least one), so however many large reports arrive at
+// once, a core stays free for small requests (no head-of-line blocking of
+// GET and PROPFIND behind a 10,000-object calendar-query or a recurrence
+// expansion). The returned func gives the slot back.
+func (s *Server) reportSlot(ctx context.Context) (func(), error) {
+	s.reportOnce.Do(func() { s.reportSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1)) })
+	select {
+	case s.reportSlots <- struct{}{}:
+		return func() { <-s.reportSlots }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("dav: waiting to run a report: %w", ctx.Err())
+	}
+}
+
 // Report answers REPORT (RFC 3253 §3.6) with the registered report named
 // by the body's root element; an unknown one is 403
 // DAV:supported-report.
@@ -63,7 +80,12 @@ func (r *resource) Report(ctx context.Context, rq *webmachine.Request) (int, err
 		return 0, halt(Precondition(http.StatusForbidden, DAVName("supported-report"),
 			"the report "+clark(nameOf(root))+" is not supported on this resource"))
 	}
+	release, err := r.s.reportSlot(ctx)
+	if err != nil {
+		return 0, err
+	}
 	status, out, err := rep.Run(ctx, r.c, n, root)
+	release()
 	if err != nil {
 		return 0, halt(err)
 	}

@@ -41,6 +41,9 @@ type Server struct {
 
 	syncOnce sync.Once
 	syncSt   *syncState
+
+	reportOnce  sync.Once
+	reportSlots chan struct{}
 }
 
 // Hooks are the points where an application on top of dav (caldav)

@@ -479,12 +479,15 @@ const (
 	// hostileMemGrowthKiB bounds how much the server's peak resident
 	// memory may grow while it answers the corpus.
 	hostileMemGrowthKiB = 384 << 10
-	// normalClientMaxLatency is the longest a concurrent well-behaved
-	// client may wait for a read while the corpus runs. The target is
-	// 100 ms; it is met except while two REPORTs expand recurrences over
-	// "all of time" (each ~1-2 s of CPU before its 507) and keep both of
-	// this machine's cores busy: reads then took up to ~140 ms. The
-	// bound leaves room for that; the figure is logged.
+	// normalClientReadTarget is the bound for a concurrent
+	// well-behaved client's reads while the corpus runs: at most 1% of
+	// them may take longer. REPORTs run in one fewer slots than
+	// processors, so CPU-bound expansions cannot take every core (before
+	// that, reads took up to ~140 ms while two REPORTs expanded
+	// recurrences over "all of time"); a machine busy with other work can
+	// still delay a read now and then, hence the percentile.
+	normalClientReadTarget = 100 * time.Millisecond
+	// normalClientMaxLatency bounds every read.
 	normalClientMaxLatency = 250 * time.Millisecond
 	// normalClientMaxWriteLatency bounds its PUTs: a write also waits for
 	// the journal's fsync and, while CPU-bound reports run, was seen at
@@ -535,7 +538,7 @@ func TestMalformedCorpus(t *testing.T) {
 	var worstAt time.Time // start of the slowest well-behaved request
 	var worstWhat string
 	var maxWrite time.Duration // the slowest PUT
-	var normal, normalBad atomic.Int64
+	var normal, normalBad, reads, slowReads atomic.Int64
 	var normalErr atomic.Value
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -577,6 +580,12 @@ func TestMalformedCorpus(t *testing.T) {
 			}
 			normal.Add(1)
 			worstMu.Lock()
+			if req.Method != "PUT" {
+				reads.Add(1)
+				if d > normalClientReadTarget {
+					slowReads.Add(1)
+				}
+			}
 			if req.Method == "PUT" {
 				maxWrite = max(maxWrite, d)
 			} else if int64(d) > maxLatency.Load() {
@@ -661,6 +670,9 @@ func TestMalformedCorpus(t *testing.T) {
 		t.Errorf("the well-behaved client waited up to %v for a %s (bound %v); corpus requests in flight: %s",
 			lat, worstWhat, normalClientMaxLatency, strings.Join(during, "; "))
 	}
+	if slowReads.Load()*100 > reads.Load() {
+		t.Errorf("%d of the well-behaved client's %d reads took over %v (at most 1%% may)", slowReads.Load(), reads.Load(), normalClientReadTarget)
+	}
 	if maxWrite > normalClientMaxWriteLatency {
 		t.Errorf("the well-behaved client's PUTs waited up to %v (bound %v)", maxWrite, normalClientMaxWriteLatency)
 	}
@@ -672,8 +684,9 @@ func TestMalformedCorpus(t *testing.T) {
 		codes = append(codes, fmt.Sprintf("%d×%d", st, n))
 	}
 	sort.Strings(codes)
-	t.Logf("corpus: %d requests in %v, answers %s; peak memory %d → %d MiB; well-behaved client: %d requests, max latency %v (reads), %v (PUTs)",
-		len(corpus), took.Round(time.Millisecond), strings.Join(codes, " "), hwmBefore>>10, hwmAfter>>10, normal.Load(), lat.Round(time.Millisecond), maxWrite.Round(time.Millisecond))
+	t.Logf("corpus: %d requests in %v, answers %s; peak memory %d → %d MiB; well-behaved client: %d requests, %d of %d reads over %v, max latency %v (reads), %v (PUTs)",
+		len(corpus), took.Round(time.Millisecond), strings.Join(codes, " "), hwmBefore>>10, hwmAfter>>10, normal.Load(),
+		slowReads.Load(), reads.Load(), normalClientReadTarget, lat.Round(time.Millisecond), maxWrite.Round(time.Millisecond))
 	if len(slowest) > 0 {
 		t.Logf("requests slower than 2 s: %s", strings.Join(slowest, "; "))
 	}
