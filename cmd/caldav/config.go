@@ -74,6 +74,7 @@ type config struct {
 	writeTimeout   time.Duration
 	idleTimeout    time.Duration
 	maxHeaderBytes int
+	maxConns       int
 }
 
 // group names a section of --help.
@@ -91,7 +92,7 @@ var flagGroups = []flagGroup{
 	{"Accounts", []string{"tofu", "auth-header", "trusted-proxy"}},
 	{"Web UI", []string{"web-ui", "language"}},
 	{"Operations", []string{"log-level", "log-format", "syslog", "trace", "shutdown-timeout"}},
-	{"Limits", []string{"max-body", "max-xml-depth", "read-timeout", "write-timeout", "idle-timeout", "max-header-bytes"}},
+	{"Limits", []string{"max-body", "max-xml-depth", "read-timeout", "write-timeout", "idle-timeout", "max-header-bytes", "max-conns-per-client"}},
 }
 
 // parseConfig reads the command line args (without the program name);
@@ -148,6 +149,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (*c
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 120*time.Second, "time to write a whole answer")
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", 120*time.Second, "keep-alive idle time")
 	fs.IntVar(&c.maxHeaderBytes, "max-header-bytes", 64<<10, "largest request header in bytes")
+	fs.IntVar(&c.maxConns, "max-conns-per-client", 64, "open connections allowed per client address (0: no limit; behind a reverse proxy every client has the proxy's address)")
 	if err := applyEnv(fs, getenv); err != nil {
 		return nil, err
 	}

@@ -184,6 +184,7 @@ func run(ctx context.Context, cfg *config, log *slog.Logger) error {
 		if err != nil {
 			return "", fmt.Errorf("listening on %s: %w", addr, err)
 		}
+		ln = limitPerClient(ln, cfg.maxConns)
 		hs := &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: 10 * time.Second,
