@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -104,7 +105,8 @@ var targets = map[string]target{
 }
 
 // runCompare prints JSON results side by side as a Markdown table: the
-// last file is ours, compared with the best of the others.
+// last file is ours, compared with the best of the others, and judged
+// against the targets (a target is not met when our own check failed).
 func runCompare(files []string, stdout, stderr io.Writer) int {
 	if len(files) < 1 {
 		fmt.Fprintln(stderr, "caldav-bench -compare: give JSON files, ours last")
@@ -145,10 +147,14 @@ func compareSize(w io.Writer, rs []*Result, n int) {
 				sizes[i] = s
 			}
 		}
-		if sizes[i] == nil {
+	}
+	// Rows in our order, then what only the others measured.
+	order := append([]*SizeResult{sizes[len(sizes)-1]}, sizes[:len(sizes)-1]...)
+	for _, sz := range order {
+		if sz == nil {
 			continue
 		}
-		for _, o := range sizes[i].Ops {
+		for _, o := range sz.Ops {
 			if _, seen := names[o.Key]; !seen {
 				keys = append(keys, o.Key)
 				names[o.Key] = o.Name
@@ -180,13 +186,15 @@ func compareSize(w io.Writer, rs []*Result, n int) {
 		for _, o := range ops {
 			fmt.Fprintf(w, " %s |", cell(o))
 		}
-		best := -1.0
+		// The best peer is the fastest one that answered, right or wrong
+		// (a wrong answer is marked †: no peer got it right that fast).
+		best, bestWrong := -1.0, false
 		for _, o := range ops[:last] {
 			if o == nil || o.Value <= 0 {
 				continue
 			}
 			if best < 0 || (better == "lower" && o.Value < best) || (better == "higher" && o.Value > best) {
-				best = o.Value
+				best, bestWrong = o.Value, o.OK != nil && !*o.OK
 			}
 		}
 		ratio := ""
@@ -198,6 +206,9 @@ func compareSize(w io.Writer, rs []*Result, n int) {
 				f = o.Value / best
 			}
 			ratio = fmt.Sprintf("%s×", num(f))
+			if bestWrong {
+				ratio += " †"
+			}
 		}
 		tg := ""
 		if t, ok := targets[k]; ok && ops[last] != nil {
@@ -260,9 +271,13 @@ func cell(o *Op) string {
 	if o == nil {
 		return "–"
 	}
+	if strings.HasPrefix(o.Check, "error") {
+		m := regexp.MustCompile(`status \d+`).FindString(o.Check)
+		return strings.TrimSpace("error " + m + " ✗")
+	}
 	s := num(o.Value)
 	if o.OK != nil && !*o.OK {
-		s += " (" + o.Check + ") ✗"
+		s += " (" + strings.Join(strings.Fields(o.Check), " ") + ") ✗"
 	}
 	return s
 }
