@@ -56,7 +56,7 @@ func (m *maintainer) run(ctx context.Context) {
 }
 
 // mergeBudget bounds the content bytes one maintenance run holds in memory.
-const mergeBudget = 512 << 20
+const mergeBudget = 64 << 20
 
 // Maintain keeps the repository small and fast: it writes journalled
 // objects out, then, when there are loose objects (written by other git
