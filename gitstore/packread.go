@@ -48,7 +48,7 @@ type packReader struct {
 }
 
 func newPackReader(dir string) *packReader {
-	r := &packReader{dir: dir, base: newGenCache[baseKey](32<<20, func(o rawObject) int { return len(o.data) + 64 })}
+	r := &packReader{dir: dir, base: newGenCache[baseKey](16<<20, func(o rawObject) int { return len(o.data) + 64 })}
 	r.set = &packSet{}
 	return r
 }
