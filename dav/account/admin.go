@@ -196,16 +196,7 @@ func (a *adminResource) putUser(ctx context.Context, rq *webmachine.Request) err
 			return conflict("%s is not a user", a.name)
 		}
 	})
-	if err != nil {
-		return err
-	}
-	if created {
-		rq.Header.Set("Location", dav.PrincipalHref(a.name))
-		return nil
-	}
-	rq.SetBody([]byte("password changed\n"))
-	rq.Header.Set("Content-Type", "text/plain; charset=utf-8")
-	return nil
+	return a.answer(rq, created, err, "password changed")
 }
 
 // putGroup creates a group or replaces its members.
@@ -241,6 +232,12 @@ func (a *adminResource) putGroup(ctx context.Context, rq *webmachine.Request) er
 		}
 		return editMembers(tx, a.name, func([]string) []string { return members })
 	})
+	return a.answer(rq, created, err, "members replaced")
+}
+
+// answer finishes a PUT: 201 with the principal's Location when it
+// created one, else 200 with a short message.
+func (a *adminResource) answer(rq *webmachine.Request, created bool, err error, changed string) error {
 	if err != nil {
 		return err
 	}
@@ -248,7 +245,7 @@ func (a *adminResource) putGroup(ctx context.Context, rq *webmachine.Request) er
 		rq.Header.Set("Location", dav.PrincipalHref(a.name))
 		return nil
 	}
-	rq.SetBody([]byte("members replaced\n"))
+	rq.SetBody([]byte(changed + "\n"))
 	rq.Header.Set("Content-Type", "text/plain; charset=utf-8")
 	return nil
 }
