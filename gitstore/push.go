@@ -24,6 +24,14 @@ type PushStatus struct {
 	LastError string
 	// LastPush is the time of the last successful push.
 	LastPush time.Time
+	// Oldest is the author time of the oldest local commit the remote
+	// does not have yet (zero when Pending is 0): how far the remote lags.
+	Oldest time.Time
+	// Attempts counts the pushes tried since Open (a rejected push
+	// followed by a fetch and a second push counts once); Failures counts
+	// those that failed. While the remote is down they grow with the
+	// retry backoff, not with the number of writes.
+	Attempts, Failures uint64
 }
 
 // pusher tracks durable commits and pushes them.
@@ -39,6 +47,8 @@ type pusher struct {
 	pushed     plumbing.Hash // remote branch tip as last seen
 	attemptSeq uint64        // commits covered by the last attempt
 	attemptErr error
+	attempts   uint64 // pushes tried
+	failures   uint64 // of which failed
 	lastErr    string
 	lastPush   time.Time
 	changed    chan struct{} // closed and replaced on every state change
@@ -133,6 +143,9 @@ func (p *pusher) attempt(ctx context.Context) error {
 		p.done(seq, head, nil)
 		return nil
 	}
+	p.mu.Lock()
+	p.attempts++
+	p.mu.Unlock()
 	err := p.s.pushOnce(ctx, head)
 	if err != nil && isRejected(err) {
 		p.s.log.Warn("gitstore: push rejected, fetching", "remote", p.r.String())
@@ -173,6 +186,7 @@ func (p *pusher) done(seq uint64, head plumbing.Hash, err error) {
 		p.lastPush = time.Now()
 		p.lastErr = ""
 	} else {
+		p.failures++
 		p.lastErr = p.r.scrub(err.Error())
 		p.s.log.Warn("gitstore: push failed", "remote", p.r.String(), "err", p.lastErr)
 	}
@@ -245,25 +259,31 @@ func (s *Store) PushStatus() PushStatus {
 		return PushStatus{}
 	}
 	p.mu.Lock()
-	st := PushStatus{LastError: p.lastErr, LastPush: p.lastPush}
+	st := PushStatus{LastError: p.lastErr, LastPush: p.lastPush, Attempts: p.attempts, Failures: p.failures}
 	pushed := p.pushed
 	p.mu.Unlock()
-	st.Pending = s.countUntil(s.Head().commit, pushed)
+	st.Pending, st.Oldest = s.countUntil(s.Head().commit, pushed)
 	return st
 }
 
-// countUntil counts first-parent commits from h until stop (or the root).
-func (s *Store) countUntil(h, stop plumbing.Hash) int {
+// countUntil counts first-parent commits from h until stop (or the root)
+// and returns the author time of the last one counted.
+func (s *Store) countUntil(h, stop plumbing.Hash) (int, time.Time) {
 	n := 0
+	var oldest time.Time
 	for !h.IsZero() && h != stop && n < 1_000_000 {
 		n++
 		c, err := s.commit(h)
-		if err != nil || len(c.parents) == 0 {
+		if err != nil {
+			break
+		}
+		oldest = c.info.When
+		if len(c.parents) == 0 {
 			break
 		}
 		h = c.parents[0]
 	}
-	return n
+	return n, oldest
 }
 
 // isAncestor reports whether a is b or one of its ancestors.

@@ -1,0 +1,69 @@
+package gitstore
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestPushStatusDuringOutage: while the remote is missing, writes keep
+// committing, the push attempts follow the retry backoff (not the number
+// of writes), and the status says how far back the oldest unpushed commit
+// is; once the remote exists, everything is pushed and the lag is gone.
+func TestPushStatusDuringOutage(t *testing.T) {
+	needGit(t)
+	dir := t.TempDir()
+	l := openDiskT(t, dir, Options{})
+	put(t, l, "a", "1")
+	l.Close()
+	base := t.TempDir()
+	missing := filepath.Join(base, "later.git")
+	r, err := ParseRemote(missing, RemoteAuth{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := openDiskT(t, dir, Options{Remote: r, PushRetryMax: 400 * time.Millisecond})
+	began := time.Now()
+	const writes = 40
+	for i := range writes {
+		put(t, s, fmt.Sprintf("calendars/alice/o%d.ics", i), "x")
+		time.Sleep(50 * time.Millisecond)
+	}
+	outage := time.Since(began)
+	st := s.PushStatus()
+	if st.Pending != writes+1 || st.LastError == "" {
+		t.Fatalf("during the outage: %+v", st)
+	}
+	if st.Failures != st.Attempts || st.Attempts == 0 {
+		t.Errorf("attempts %d, failures %d: every attempt should have failed", st.Attempts, st.Failures)
+	}
+	// Backoff 0.5 s, then capped at 0.4 s: at most one attempt per 0.4 s
+	// plus the first, whatever the number of writes.
+	if limit := uint64(outage/(400*time.Millisecond)) + 2; st.Attempts > limit {
+		t.Errorf("%d push attempts in %v for %d writes (limit %d): not backing off", st.Attempts, outage, writes, limit)
+	}
+	if st.Oldest.IsZero() || st.Oldest.Before(began.Add(-2*time.Second).Truncate(time.Second)) || st.Oldest.After(time.Now()) {
+		t.Errorf("oldest unpushed commit at %v; the outage began at %v", st.Oldest, began)
+	}
+	t.Logf("outage %v: %d writes, %d push attempts, pending %d, oldest unpushed %v ago",
+		outage.Round(time.Millisecond), writes, st.Attempts, st.Pending, time.Since(st.Oldest).Round(time.Second))
+
+	bareRepo(t, base, "later") // the remote comes back
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := s.PushStatus()
+	if after.Pending != 0 || after.LastError != "" || !after.Oldest.IsZero() {
+		t.Errorf("after recovery: %+v", after)
+	}
+	if after.Attempts <= st.Attempts || after.Failures != st.Failures {
+		t.Errorf("after recovery: attempts %d -> %d, failures %d -> %d", st.Attempts, after.Attempts, st.Failures, after.Failures)
+	}
+	if got := remoteLog(t, missing); len(got) != writes+1 {
+		t.Fatalf("remote has %d commits, want %d", len(got), writes+1)
+	}
+}
