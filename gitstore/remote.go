@@ -32,10 +32,14 @@ type RemoteAuth struct {
 	KnownHosts string
 	// SSHPassword authenticates with a password when SSHKey is empty.
 	SSHPassword string
-	// CABundle adds PEM certificates trusted for an https remote.
-	// Pinning the server certificate itself is not implemented yet; it
-	// will hook in here.
+	// CABundle adds PEM certificates trusted for an https remote, on top
+	// of the system's roots.
 	CABundle []byte
+	// TLSAuthenticator, when set, decides alone which certificate an
+	// https remote may present: a pinned leaf certificate or key, or
+	// its own trust anchors (see TLSAuthenticator). It cannot be
+	// combined with CABundle and needs an https remote.
+	TLSAuthenticator *TLSAuthenticator
 }
 
 // Remote is a parsed remote: where to fetch and push, and how to
@@ -70,6 +74,9 @@ var scpLike = regexp.MustCompile(`^(?:([^@/:]+)@)?([^@/:]+):(.*)$`)
 // "rsa:<seed>" key format is refused. Errors never contain credentials.
 func ParseRemote(raw string, auth RemoteAuth) (*Remote, error) {
 	r := &Remote{ca: auth.CABundle}
+	if auth.TLSAuthenticator != nil && len(auth.CABundle) > 0 {
+		return nil, errors.New("gitstore: remote: give either a CA bundle or a TLS authenticator, not both")
+	}
 	s := raw
 	if i := strings.LastIndexByte(s, '#'); i >= 0 {
 		s, r.branch = s[:i], s[i+1:]
@@ -94,6 +101,13 @@ func ParseRemote(raw string, auth RemoteAuth) (*Remote, error) {
 				r.auth = &githttp.BasicAuth{Username: u.User.Username(), Password: pass}
 				r.secrets = append(r.secrets, pass)
 				u.User = nil
+			}
+			if a := auth.TLSAuthenticator; a != nil && u.Scheme == "https" {
+				var inner transport.AuthMethod
+				if r.auth != nil {
+					inner = r.auth
+				}
+				r.auth = newTLSAuth(a, u.Hostname(), inner)
 			}
 			r.url = u.String()
 		case "ssh":
@@ -135,6 +149,9 @@ func ParseRemote(raw string, auth RemoteAuth) (*Remote, error) {
 		if sec != "" {
 			r.secrets = append(r.secrets, sec)
 		}
+	}
+	if _, ok := r.auth.(*tlsAuth); auth.TLSAuthenticator != nil && !ok {
+		return nil, fmt.Errorf("gitstore: remote %s: a TLS authenticator needs an https:// remote", redactURL(s))
 	}
 	r.display = r.url
 	return r, nil
