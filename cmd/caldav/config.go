@@ -25,7 +25,7 @@ type config struct {
 	sshHostKey    string
 	sshKnownHosts string
 	sshPassword   string
-	tlsAuthCA     string
+	tlsAuth       tlsAuthFlag // --tls-authenticator
 	push          string
 
 	// listeners
@@ -114,7 +114,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (*c
 	fs.StringVar(&c.sshHostKey, "authenticator", "", "alias of --ssh-authenticator (robur's older name)")
 	fs.StringVar(&c.sshKnownHosts, "ssh-known-hosts", "", "known_hosts file for the remote's ssh host key")
 	fs.StringVar(&c.sshPassword, "ssh-password", "", "ssh password for the remote")
-	fs.StringVar(&c.tlsAuthCA, "tls-authenticator", "", "PEM file of the certificate (or CA) an https remote must present")
+	fs.Var(&c.tlsAuth, "tls-authenticator", "check of an https remote's certificate: cert-fp:SHA256:BASE64 or key-fp:SHA256:BASE64 (pin), trust-anchor:BASE64DER, or a PEM file of trusted CAs")
 	fs.StringVar(&c.httpAddr, "http", "", "listen for plain HTTP on [ADDR:]PORT")
 	fs.StringVar(&c.httpsAddr, "https", "", "listen for HTTPS on [ADDR:]PORT; --http then redirects to it")
 	fs.StringVar(&c.host, "host", "", "host name for absolute URLs (default: from the request)")

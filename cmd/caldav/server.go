@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -31,13 +30,7 @@ func openStore(ctx context.Context, cfg *config, log *slog.Logger) (*gitstore.St
 	if cfg.remote != "" {
 		auth := gitstore.RemoteAuth{SSHKey: cfg.sshKey, SSHHostKey: cfg.sshHostKey, KnownHosts: cfg.sshKnownHosts,
 			SSHPassword: cfg.sshPassword}
-		if cfg.tlsAuthCA != "" {
-			pem, err := os.ReadFile(cfg.tlsAuthCA)
-			if err != nil {
-				return nil, fmt.Errorf("--tls-authenticator: %w", err)
-			}
-			auth.CABundle = pem
-		}
+		cfg.tlsAuth.apply(&auth)
 		r, err := gitstore.ParseRemote(cfg.remote, auth)
 		if err != nil {
 			return nil, fmt.Errorf("--remote: %w", err)
