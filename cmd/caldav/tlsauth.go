@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/gocaldav/gocaldav/gitstore"
 )
@@ -33,7 +34,8 @@ func (f *tlsAuthFlag) Set(v string) error {
 	case gitstore.IsTLSAuthenticator(v):
 		a, err := gitstore.ParseTLSAuthenticator(v)
 		if err != nil {
-			return err
+			// The flag package names the flag; the package name adds nothing.
+			return errors.New(strings.TrimPrefix(err.Error(), "gitstore: "))
 		}
 		f.auth = a
 		return nil
