@@ -221,14 +221,17 @@ func (p *pusher) waitPushed(ctx context.Context, seq uint64) error {
 }
 
 // Flush waits until every commit made so far is on the remote (for a
-// graceful shutdown). Without a remote it returns at once.
+// graceful shutdown). Without a remote it returns at once. It gives up
+// early, with an error wrapping ErrDiverged, when a push tried after the
+// call finds the remote branch diverged: only a person can reconcile the
+// histories, so waiting out ctx would only delay the shutdown.
 func (s *Store) Flush(ctx context.Context) error {
 	p := s.push
 	if p.r == nil {
 		return nil
 	}
 	p.mu.Lock()
-	seq := p.seq
+	seq, tried := p.seq, p.attempts
 	p.mu.Unlock()
 	select {
 	case p.urgent <- struct{}{}:
@@ -237,9 +240,14 @@ func (s *Store) Flush(ctx context.Context) error {
 	for {
 		p.mu.Lock()
 		ok, ch, last := p.pushedSeq >= seq, p.changed, p.lastErr
+		diverged := p.attempts > tried && p.attemptSeq >= seq && errors.Is(p.attemptErr, ErrDiverged)
 		p.mu.Unlock()
 		if ok {
 			return nil
+		}
+		if diverged {
+			// last is the scrubbed text of an error wrapping ErrDiverged.
+			return fmt.Errorf("gitstore: flush: %w%s", ErrDiverged, strings.TrimPrefix(last, ErrDiverged.Error()))
 		}
 		select {
 		case <-ch:

@@ -2,8 +2,10 @@ package gitstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -65,5 +67,46 @@ func TestPushStatusDuringOutage(t *testing.T) {
 	}
 	if got := remoteLog(t, missing); len(got) != writes+1 {
 		t.Fatalf("remote has %d commits, want %d", len(got), writes+1)
+	}
+}
+
+// TestFlushGivesUpOnDivergence: when someone else moved the remote
+// branch, no retry can succeed without a person; Flush (the graceful
+// shutdown) reports that at once instead of waiting out its deadline, and
+// the remote keeps the foreign commit.
+func TestFlushGivesUpOnDivergence(t *testing.T) {
+	needGit(t)
+	repo := bareRepo(t, t.TempDir(), "moved")
+	r, err := ParseRemote(repo, RemoteAuth{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := openDiskT(t, t.TempDir(), Options{Remote: r})
+	put(t, a, "a", "1")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := a.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := openDiskT(t, t.TempDir(), Options{Remote: r})
+	put(t, b, "b", "foreign")
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	foreign := b.Head().Commit()
+	put(t, a, "c", "mine")
+	began := time.Now()
+	err = a.Flush(ctx)
+	if !errors.Is(err, ErrDiverged) || time.Since(began) > 5*time.Second {
+		t.Fatalf("Flush after %v: %v; want ErrDiverged at once", time.Since(began), err)
+	}
+	if strings.Count(err.Error(), "diverged") != 1 {
+		t.Errorf("error says diverged more than once: %v", err)
+	}
+	if got := strings.TrimSpace(gitCmd(t, repo, "rev-parse", "main")); got != foreign {
+		t.Fatalf("remote at %s, want the foreign commit %s", got, foreign)
+	}
+	if st := a.PushStatus(); st.Pending != 1 || !strings.Contains(st.LastError, "diverged") {
+		t.Errorf("status %+v", st)
 	}
 }
