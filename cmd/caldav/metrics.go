@@ -97,6 +97,9 @@ var (
 	descPending  = prometheus.NewDesc("caldav_push_pending_commits", "Local commits the remote does not have yet.", nil, nil)
 	descLastPush = prometheus.NewDesc("caldav_push_last_success_timestamp_seconds", "Time of the last successful push (0: never).", nil, nil)
 	descPushErr  = prometheus.NewDesc("caldav_push_failing", "1 while the last push or fetch failed.", nil, nil)
+	descPushLag  = prometheus.NewDesc("caldav_push_lag_seconds", "Age of the oldest local commit the remote does not have yet (0: none).", nil, nil)
+	descAttempts = prometheus.NewDesc("caldav_push_attempts_total", "Pushes tried (retries of a failing push included).", nil, nil)
+	descFailures = prometheus.NewDesc("caldav_push_failures_total", "Pushes that failed (remote unreachable, rejected, diverged).", nil, nil)
 	descRepo     = prometheus.NewDesc("caldav_repository_bytes", "Size of the data repository on disk.", nil, nil)
 	descUsers    = prometheus.NewDesc("caldav_principals", "Principals (users and groups).", nil, nil)
 	descCals     = prometheus.NewDesc("caldav_calendars", "Collections under /calendars/.", nil, nil)
@@ -105,7 +108,7 @@ var (
 
 // Describe implements prometheus.Collector.
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPending, descLastPush, descPushErr, descRepo, descUsers, descCals, descObjects} {
+	for _, d := range []*prometheus.Desc{descPending, descLastPush, descPushErr, descPushLag, descAttempts, descFailures, descRepo, descUsers, descCals, descObjects} {
 		ch <- d
 	}
 }
@@ -114,16 +117,22 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 // its results are kept for 30 seconds.
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.store.PushStatus()
-	failing, last := 0.0, 0.0
+	failing, last, lag := 0.0, 0.0, 0.0
 	if st.LastError != "" {
 		failing = 1
 	}
 	if !st.LastPush.IsZero() {
 		last = float64(st.LastPush.Unix())
 	}
+	if !st.Oldest.IsZero() {
+		lag = max(0, time.Since(st.Oldest).Seconds())
+	}
 	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(st.Pending))
 	ch <- prometheus.MustNewConstMetric(descLastPush, prometheus.GaugeValue, last)
 	ch <- prometheus.MustNewConstMetric(descPushErr, prometheus.GaugeValue, failing)
+	ch <- prometheus.MustNewConstMetric(descPushLag, prometheus.GaugeValue, lag)
+	ch <- prometheus.MustNewConstMetric(descAttempts, prometheus.CounterValue, float64(st.Attempts))
+	ch <- prometheus.MustNewConstMetric(descFailures, prometheus.CounterValue, float64(st.Failures))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if time.Since(c.at) > 30*time.Second {

@@ -254,12 +254,21 @@ func unpushed(st gitstore.PushStatus, cfg *config, err error) error {
 	if why == "" {
 		why = err.Error()
 	}
+	if errors.Is(err, gitstore.ErrDiverged) {
+		return fmt.Errorf("%s not pushed: the remote branch has commits this server lacks and is never overwritten; "+
+			"kept in %s. Reconcile the two histories by hand before the next start, which refuses otherwise (%s)",
+			n, cfg.dataDir, why)
+	}
 	return fmt.Errorf("%s not pushed to the remote within --shutdown-timeout %s: kept in %s, to be pushed at the next start (last error: %s)",
 		n, cfg.shutdownTimeout, cfg.dataDir, why)
 }
 
 // healthz answers GET /healthz: 200 while the store is readable, with the
-// push lag.
+// push lag. A remote that is down, or that moved and rejects our pushes,
+// does not make it fail: the server keeps serving and committing locally
+// (as robur's does), so a load balancer must not take it out; the body
+// says "push pending N", "push lag Ns" and "push error ..." instead, for
+// monitoring to alert on (the metrics carry the same figures).
 type healthz struct {
 	webmachine.Base
 	store *gitstore.Store
@@ -274,6 +283,9 @@ func (h healthz) ContentTypesProvided(context.Context, *webmachine.Request) ([]w
 		}
 		st := h.store.PushStatus()
 		body := fmt.Sprintf("ok\ncommit %s\npush pending %d\n", snap.Commit(), st.Pending)
+		if !st.Oldest.IsZero() {
+			body += fmt.Sprintf("push lag %ds\n", max(0, int64(time.Since(st.Oldest).Seconds())))
+		}
 		if st.LastError != "" {
 			body += "push error " + st.LastError + "\n"
 		}
