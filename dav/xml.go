@@ -22,12 +22,20 @@ type Limits struct {
 	MaxBody int64
 	// MaxXMLDepth is the deepest element nesting accepted in XML bodies.
 	MaxXMLDepth int
-	// MaxXMLElements is the largest number of elements in an XML body.
+	// MaxXMLElements is the largest number of elements in an XML body;
+	// a body with more answers 413 before any tree is built.
 	MaxXMLElements int
 }
 
+// DefaultMaxXMLElements bounds the elements of one XML body. The largest
+// bodies clients send are calendar-multiget reports; 100,000 elements
+// hold a multiget of every href caldav answers in one report (50,000),
+// each with its DAV:href and some room, while a parsed tree of that size
+// stays near 30 MB.
+const DefaultMaxXMLElements = 100_000
+
 // DefaultLimits are the limits used when a Server sets none.
-var DefaultLimits = Limits{MaxBody: 10 << 20, MaxXMLDepth: 64, MaxXMLElements: 100_000}
+var DefaultLimits = Limits{MaxBody: 10 << 20, MaxXMLDepth: 64, MaxXMLElements: DefaultMaxXMLElements}
 
 func (l Limits) orDefault() Limits {
 	d := DefaultLimits
@@ -65,11 +73,15 @@ func readBody(r *http.Request, l Limits) ([]byte, error) {
 }
 
 // parseXML parses an XML request body. An empty body gives a nil root.
-// Malformed XML, a namespace prefix bound to "", too deep nesting or too
-// many elements answer 400.
+// Malformed XML, a namespace prefix bound to "" or too deep nesting
+// answer 400; too many elements answer 413. Depth and element count are
+// measured by scanXML before the tree is built.
 func parseXML(body []byte, l Limits) (*etree.Element, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, nil
+	}
+	if err := scanXML(body, l); err != nil {
+		return nil, err
 	}
 	doc := etree.NewDocument()
 	doc.ReadSettings.Permissive = false
@@ -100,10 +112,10 @@ func checkTree(root *etree.Element, l Limits) error {
 		stack = stack[:len(stack)-1]
 		count++
 		if count > l.MaxXMLElements {
-			return Errorf(http.StatusBadRequest, "XML body has more than %d elements", l.MaxXMLElements)
+			return errTooManyElements(l)
 		}
 		if it.depth > l.MaxXMLDepth {
-			return Errorf(http.StatusBadRequest, "XML body nested deeper than %d", l.MaxXMLDepth)
+			return errTooDeep(l)
 		}
 		for _, a := range it.e.Attr {
 			if a.Space == "xmlns" && a.Value == "" {
@@ -118,6 +130,110 @@ func checkTree(root *etree.Element, l Limits) error {
 		}
 	}
 	return nil
+}
+
+// errTooManyElements is the 413 of a body with more than MaxXMLElements
+// elements: the body is too large by its structure, not its bytes.
+func errTooManyElements(l Limits) error {
+	return Errorf(http.StatusRequestEntityTooLarge, "XML body has more than %d elements", l.MaxXMLElements)
+}
+
+// errTooDeep is the 400 of a body nested deeper than MaxXMLDepth.
+func errTooDeep(l Limits) error {
+	return Errorf(http.StatusBadRequest, "XML body nested deeper than %d", l.MaxXMLDepth)
+}
+
+// Markup scanXML skips: its opening and the end of its content.
+var xmlSkips = []struct{ open, close []byte }{
+	{[]byte("<!--"), []byte("-->")}, {[]byte("<![CDATA["), []byte("]]>")},
+	{[]byte("<?"), []byte("?>")}, {[]byte("<!"), []byte(">")},
+}
+
+// scanXML counts the elements of body and measures their nesting in one
+// pass over the bytes, allocating nothing, so that a body within MaxBody
+// but with a million elements (a PROPPATCH of a million properties) is
+// refused before a tree is built. In well-formed XML a "<" outside
+// comments, CDATA sections and processing instructions opens a tag, so
+// the count is exact; malformed input is left to the parser.
+func scanXML(body []byte, l Limits) error {
+	depth, count := 0, 0
+	for i := 0; ; {
+		j := bytes.IndexByte(body[i:], '<')
+		if j < 0 {
+			return nil
+		}
+		i += j
+		rest := body[i:]
+		if skip := skipMarkup(rest); skip > 0 {
+			i += skip
+			continue
+		} else if skip < 0 {
+			return nil
+		}
+		end := tagEnd(rest)
+		if end < 0 {
+			return nil
+		}
+		switch {
+		case rest[1] == '/':
+			depth--
+		case rest[end-1] == '/':
+			// An empty-element tag <a/>: one level below the open ones.
+			if count++; count > l.MaxXMLElements {
+				return errTooManyElements(l)
+			}
+			if depth+1 > l.MaxXMLDepth {
+				return errTooDeep(l)
+			}
+		default:
+			if count++; count > l.MaxXMLElements {
+				return errTooManyElements(l)
+			}
+			if depth++; depth > l.MaxXMLDepth {
+				return errTooDeep(l)
+			}
+		}
+		i += end + 1
+	}
+}
+
+// skipMarkup returns the length of the comment, CDATA section,
+// processing instruction or declaration at the start of b (which starts
+// with "<"), 0 when b starts a tag, and -1 when the markup never ends.
+func skipMarkup(b []byte) int {
+	for _, s := range xmlSkips {
+		if !bytes.HasPrefix(b, s.open) {
+			continue
+		}
+		k := bytes.Index(b[len(s.open):], s.close)
+		if k < 0 {
+			return -1
+		}
+		return len(s.open) + k + len(s.close)
+	}
+	if len(b) < 2 {
+		return -1
+	}
+	return 0
+}
+
+// tagEnd returns the index of the ">" closing the tag at the start of b,
+// skipping quoted attribute values, or -1.
+func tagEnd(b []byte) int {
+	var quote byte
+	for k := 1; k < len(b); k++ {
+		switch c := b[k]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '>':
+			return k
+		}
+	}
+	return -1
 }
 
 // readXML reads and parses the request body within the server's limits;
