@@ -10,6 +10,39 @@
 // expands recurrences, tz resolves time zones); this package maps their
 // results onto HTTP statuses, precondition elements and multistatus
 // bodies. Register wires it into a dav.Server.
+//
+// # Recurrence limits
+//
+// A PUT of a valid object is stored whatever its rule: RRULE:FREQ=SECONDLY
+// without COUNT or UNTIL, or with COUNT=1000000000, is legal iCalendar,
+// and rules without end ("every day, forever") are what clients send
+// every day. CALDAV:max-instances (RFC 4791 §5.2.8) is therefore not
+// advertised by default: it bounds the instances an object may generate,
+// so advertising it obliges the server to refuse every rule without end
+// (§5.3.2.1). An operator who wants that sets Options.MaxInstances; the
+// property is then advertised and a PUT of a rule with more instances
+// answers 403 with CALDAV:max-instances. CALDAV:max-date-time is likewise
+// only advertised when set; CALDAV:min-date-time is (1900 by default).
+//
+// Instead every use of a stored rule is bounded, so that no object makes
+// a report expensive:
+//
+//   - Validation at PUT examines at most 100,000 rule periods.
+//   - No instance is generated beyond the recurrence horizon
+//     (Options.HorizonYears, 50 years by default) after DTSTART or now,
+//     whichever is later; later instances are silently absent from
+//     reports, as if the rule ended there.
+//   - One object expands to at most Options.ExpandLimit instances
+//     (10,000 by default) in one report's window: a calendar-query whose
+//     time-range, expand, limit-recurrence-set or free-busy-query needs
+//     more answers 507 with DAV:number-of-matches-within-limits rather
+//     than a truncated, wrong result (RFC 4791 §7.8 leaves the limit to
+//     the server). A time-range test stops at the first overlapping
+//     instance, so a SECONDLY rule matches a year's range cheaply.
+//   - The rule iterator examines at most 1,000,000 periods per
+//     expansion; a rule needing more (a COUNT rule with BY parts far
+//     from its start) also answers 507.
+//   - sync-collection, GET and PROPFIND never expand.
 package caldav
 
 import (
@@ -59,6 +92,10 @@ type Options struct {
 	// to while a report is answered; zero means
 	// recur.DefaultMaxInstances. A report needing more answers 507.
 	ExpandLimit int
+	// HorizonYears is the recurrence horizon: no instance is generated
+	// more than this many years after DTSTART or now, whichever is
+	// later. Zero means recur.DefaultHorizonYears.
+	HorizonYears int
 	// MaxResults bounds the responses of one report; zero means
 	// DefaultMaxResults. A report matching more answers 507.
 	MaxResults int
@@ -90,6 +127,9 @@ func (o Options) withDefaults(s *dav.Server) Options {
 	if o.ExpandLimit <= 0 {
 		o.ExpandLimit = recur.DefaultMaxInstances
 	}
+	if o.HorizonYears <= 0 {
+		o.HorizonYears = recur.DefaultHorizonYears
+	}
 	if o.MaxResults <= 0 {
 		o.MaxResults = DefaultMaxResults
 	}
@@ -112,6 +152,12 @@ func (o Options) withDefaults(s *dav.Server) Options {
 		o.Logger = slog.Default()
 	}
 	return o
+}
+
+// recurLimits are the expansion limits of the handler with at most
+// maxInstances instances per window.
+func (h *handler) recurLimits(maxInstances int) recur.Limits {
+	return recur.Limits{MaxInstances: maxInstances, HorizonYears: h.o.HorizonYears}
 }
 
 // DAVClass is the compliance class RFC 4791 §5.1 adds to the DAV header.

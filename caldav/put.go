@@ -33,6 +33,7 @@ func (h *handler) checkPut(ctx context.Context, _ *dav.Call, parent, _ *dav.Node
 		MinDateTime:  h.o.MinDateTime,
 		MaxDateTime:  h.o.MaxDateTime,
 		MaxInstances: h.o.MaxInstances,
+		HorizonYears: h.o.HorizonYears,
 		Floating:     h.floatingZone(parent),
 		Resolver:     h.o.Resolver,
 	})

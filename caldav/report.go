@@ -107,7 +107,7 @@ type reportRun struct {
 // options are the query options for an object of the calendar whose
 // floating zone is loc.
 func (h *handler) options(loc *time.Location) query.Options {
-	return query.Options{Floating: loc, Resolver: h.o.Resolver, Limits: recur.Limits{MaxInstances: h.o.ExpandLimit}}
+	return query.Options{Floating: loc, Resolver: h.o.Resolver, Limits: h.recurLimits(h.o.ExpandLimit)}
 }
 
 // respond adds the response for object (or collection) n: the requested

@@ -33,10 +33,10 @@ const maxOffset = 14 * time.Hour
 const spanInstances = 2000
 
 // spanOf computes the span of a parsed object.
-func spanOf(cal *ical.Calendar, resolver recur.Resolver) *span {
+func spanOf(cal *ical.Calendar, resolver recur.Resolver, lim recur.Limits) *span {
 	s := &span{comps: map[string]interval{}}
 	for _, g := range recur.Groups(cal) {
-		iv := groupInterval(cal, g, resolver)
+		iv := groupInterval(cal, g, resolver, lim)
 		if old, ok := s.comps[g.Name]; ok {
 			iv = union(old, iv)
 		}
@@ -47,7 +47,7 @@ func spanOf(cal *ical.Calendar, resolver recur.Resolver) *span {
 
 // groupInterval bounds one master-and-overrides group; any failure gives
 // the open interval (which never excludes).
-func groupInterval(cal *ical.Calendar, g recur.Group, resolver recur.Resolver) interval {
+func groupInterval(cal *ical.Calendar, g recur.Group, resolver recur.Resolver, lim recur.Limits) interval {
 	set, err := recur.New(g.Components, recur.Context{Calendar: cal, Resolver: resolver})
 	if err != nil {
 		return interval{}
@@ -55,7 +55,7 @@ func groupInterval(cal *ical.Calendar, g recur.Group, resolver recur.Resolver) i
 	var iv interval
 	n := 0
 	open := false
-	err = set.Each(time.Time{}, time.Time{}, recur.Limits{MaxInstances: spanInstances}, func(in recur.Instance) bool {
+	err = set.Each(time.Time{}, time.Time{}, lim, func(in recur.Instance) bool {
 		n++
 		if !in.HasStart {
 			open = true
@@ -172,7 +172,7 @@ func (h *handler) spanFor(n *dav.Node) (*span, error) {
 	if o.cal == nil {
 		return nil, nil
 	}
-	s := spanOf(o.cal, h.o.Resolver)
+	s := spanOf(o.cal, h.o.Resolver, h.recurLimits(spanInstances))
 	if n.Hash != "" {
 		h.spans.put(n.Hash, s)
 	}

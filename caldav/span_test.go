@@ -12,6 +12,7 @@ import (
 
 	"github.com/gocaldav/gocaldav/caldav/icalobj"
 	"github.com/gocaldav/gocaldav/caldav/query"
+	"github.com/gocaldav/gocaldav/caldav/recur"
 )
 
 // spanEvents are objects of every shape the span must bound: timed,
@@ -75,7 +76,7 @@ func TestSpanNeverExcludesAMatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cals[i], spans[i] = cal, spanOf(cal, nil)
+		cals[i], spans[i] = cal, spanOf(cal, nil, recur.Limits{MaxInstances: spanInstances})
 	}
 	excluded := 0
 	for q := 0; q < 40; q++ {

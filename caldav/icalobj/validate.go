@@ -54,6 +54,10 @@ type Rules struct {
 	MinDateTime, MaxDateTime time.Time
 	// MaxInstances is CALDAV:max-instances (0 = no limit).
 	MaxInstances int
+	// HorizonYears is the recurrence horizon of the server's reports
+	// (0 = recur.DefaultHorizonYears): instances beyond it count neither
+	// for MaxInstances nor for the time bounds.
+	HorizonYears int
 	// Floating is the calendar's zone for floating times (nil = UTC).
 	Floating *time.Location
 	// Resolver resolves TZIDs (nil = tz.Default).
@@ -228,7 +232,7 @@ func checkTimes(cal *ical.Calendar, sum *Summary, r Rules) error {
 		sum.Recurring = sum.Recurring || set.Recurring()
 		// Validation only needs bounds; a smaller step budget keeps a
 		// PUT of a pathological rule cheap.
-		lim := recur.Limits{MaxSteps: validateMaxSteps}
+		lim := recur.Limits{MaxSteps: validateMaxSteps, HorizonYears: r.HorizonYears}
 		if r.MaxInstances > 0 {
 			lim.MaxInstances = r.MaxInstances
 		}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gocaldav/gocaldav/caldav/recur"
+	"github.com/gocaldav/gocaldav/dav"
 	"github.com/gocaldav/gocaldav/webmachine"
 )
 
@@ -70,6 +72,9 @@ type config struct {
 	// limits
 	maxBody        int64
 	maxXMLDepth    int
+	maxXMLElements int
+	maxInstances   int
+	horizonYears   int
 	readTimeout    time.Duration
 	writeTimeout   time.Duration
 	idleTimeout    time.Duration
@@ -92,7 +97,7 @@ var flagGroups = []flagGroup{
 	{"Accounts", []string{"tofu", "auth-header", "trusted-proxy"}},
 	{"Web UI", []string{"web-ui", "language"}},
 	{"Operations", []string{"log-level", "log-format", "syslog", "trace", "shutdown-timeout"}},
-	{"Limits", []string{"max-body", "max-xml-depth", "read-timeout", "write-timeout", "idle-timeout", "max-header-bytes", "max-conns-per-client"}},
+	{"Limits", []string{"max-body", "max-xml-depth", "max-xml-elements", "max-instances", "recurrence-horizon", "read-timeout", "write-timeout", "idle-timeout", "max-header-bytes", "max-conns-per-client"}},
 }
 
 // parseConfig reads the command line args (without the program name);
@@ -145,6 +150,9 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (*c
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long to finish requests and push pending commits")
 	fs.Int64Var(&c.maxBody, "max-body", 10<<20, "largest request body in bytes")
 	fs.IntVar(&c.maxXMLDepth, "max-xml-depth", 64, "deepest XML nesting accepted")
+	fs.IntVar(&c.maxXMLElements, "max-xml-elements", dav.DefaultMaxXMLElements, "most elements in one XML request body (more answers 413)")
+	fs.IntVar(&c.maxInstances, "max-instances", recur.DefaultMaxInstances, "most recurrence instances one event expands to in a report (more answers 507)")
+	fs.IntVar(&c.horizonYears, "recurrence-horizon", recur.DefaultHorizonYears, "years after an event's start (or now) beyond which no recurrence is generated")
 	fs.DurationVar(&c.readTimeout, "read-timeout", 60*time.Second, "time to read a whole request")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 120*time.Second, "time to write a whole answer")
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", 120*time.Second, "keep-alive idle time")
@@ -271,8 +279,14 @@ func (c *config) validate(trusted string) error {
 	if c.shutdownTimeout <= 0 {
 		return errors.New("--shutdown-timeout must be positive")
 	}
-	if c.maxBody <= 0 || c.maxXMLDepth <= 0 {
-		return errors.New("--max-body and --max-xml-depth must be positive")
+	for _, l := range []struct {
+		name  string
+		value int64
+	}{{"--max-body", c.maxBody}, {"--max-xml-depth", int64(c.maxXMLDepth)}, {"--max-xml-elements", int64(c.maxXMLElements)},
+		{"--max-instances", int64(c.maxInstances)}, {"--recurrence-horizon", int64(c.horizonYears)}} {
+		if l.value <= 0 {
+			return fmt.Errorf("%s must be positive, not %d", l.name, l.value)
+		}
 	}
 	return nil
 }

@@ -71,8 +71,9 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger, store *gitstore.
 	auth, adminAuth := a.authenticator(cfg.tofu), a.authenticator(false)
 	srv := &dav.Server{Store: store, Logger: log, Auth: auth, Access: &dav.ACLAccess{},
 		DAVClasses: "1, 3, access-control, extended-mkcol",
-		Limits:     dav.Limits{MaxBody: cfg.maxBody, MaxXMLDepth: cfg.maxXMLDepth}}
-	caldav.Register(srv, caldav.Options{Logger: log, MaxResourceSize: int(cfg.maxBody)})
+		Limits:     dav.Limits{MaxBody: cfg.maxBody, MaxXMLDepth: cfg.maxXMLDepth, MaxXMLElements: cfg.maxXMLElements}}
+	caldav.Register(srv, caldav.Options{Logger: log, MaxResourceSize: int(cfg.maxBody),
+		ExpandLimit: cfg.maxInstances, HorizonYears: cfg.horizonYears})
 
 	rt := &webmachine.Router{Options: webmachine.Options{Trace: cfg.trace, Logger: log}}
 	rt.Handle("/healthz", func(*http.Request, map[string]string) webmachine.Resource { return healthz{store: store} })
