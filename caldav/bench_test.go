@@ -19,8 +19,14 @@ import (
 // 2026 (a tenth weekly recurring), stored in one commit as an import
 // would, and returns the server stack.
 func benchCalendar(b *testing.B, n int) *stack.Stack {
+	return benchCalendarIn(b, n, "")
+}
+
+// benchCalendarIn is benchCalendar with the store on disk in dir ("" for
+// memory).
+func benchCalendarIn(b *testing.B, n int, dir string) *stack.Stack {
 	b.Helper()
-	s := stack.New(b, stack.Options{Register: func(srv *dav.Server) { caldav.Register(srv, caldav.Options{}) }})
+	s := stack.New(b, stack.Options{Dir: dir, Register: func(srv *dav.Server) { caldav.Register(srv, caldav.Options{}) }})
 	r := rand.New(rand.NewSource(1))
 	_, err := s.Store.Batch(context.Background(), gitstore.Commit{AuthorName: "bench", AuthorEmail: "b@x", Message: "fill"},
 		func(tx *gitstore.Txn) error {
@@ -85,5 +91,51 @@ func BenchmarkMultiget100(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Want(207, "root", "REPORT", "/calendars/root/", body, "Depth", "1")
+	}
+}
+
+// benchEvent is a new one-hour event with uid.
+func benchEvent(uid string) string {
+	return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//b//EN\r\nBEGIN:VEVENT\r\nUID:" + uid +
+		"\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20260310T100000Z\r\nDURATION:PT1H\r\nSUMMARY:new\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+}
+
+// BenchmarkPutInto10k creates new events in a 10,000-event calendar, one
+// durable commit each, on disk as the binary stores them.
+func BenchmarkPutInto10k(b *testing.B) {
+	s := benchCalendarIn(b, 10000, b.TempDir())
+	s.Want(201, "root", "PUT", "/calendars/root/warm.ics", benchEvent("warm"), "Content-Type", "text/calendar")
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		uid := fmt.Sprintf("new%d", i)
+		i++
+		s.Want(201, "root", "PUT", "/calendars/root/"+uid+".ics", benchEvent(uid), "Content-Type", "text/calendar")
+	}
+}
+
+// BenchmarkSyncDelta10k asks for the changes since a token taken ten
+// changes ago on a 10,000-event calendar.
+func BenchmarkSyncDelta10k(b *testing.B) {
+	s := benchCalendar(b, 10000)
+	initial := `<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`
+	r := s.Want(207, "root", "REPORT", "/calendars/root/", initial)
+	i := strings.Index(r.Body, "<D:sync-token>")
+	j := strings.Index(r.Body, "</D:sync-token>")
+	if i < 0 || j < i {
+		b.Fatalf("no sync-token in %.300s", r.Body)
+	}
+	token := r.Body[i+len("<D:sync-token>") : j]
+	for k := 0; k < 10; k++ {
+		uid := fmt.Sprintf("d%d", k)
+		s.Want(201, "root", "PUT", "/calendars/root/"+uid+".ics", benchEvent(uid), "Content-Type", "text/calendar")
+	}
+	delta := `<D:sync-collection xmlns:D="DAV:"><D:sync-token>` + token + `</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`
+	b.ReportAllocs()
+	for b.Loop() {
+		r := s.Want(207, "root", "REPORT", "/calendars/root/", delta)
+		if strings.Count(r.Body, "<D:response>") != 10 {
+			b.Fatalf("want 10 responses, got %.500s", r.Body)
+		}
 	}
 }

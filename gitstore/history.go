@@ -101,7 +101,11 @@ func (s *Store) dirTree(root plumbing.Hash, comps []string) (plumbing.Hash, erro
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
 
 // diffTrees compares trees a and b (zero = absent) under prefix,
-// descending only into subtrees whose ids differ.
+// descending only into subtrees whose ids differ. Both trees are walked
+// once, side by side, in git order, so the cost is linear in their size
+// and allocates only for the changes. A name that is a file on one side
+// and a directory on the other sorts as two entries, which is what the
+// comparison needs: the file is added or removed, the directory diffed.
 func (s *Store) diffTrees(ctx context.Context, prefix string, a, b plumbing.Hash, out *[]Change) error {
 	if a == b {
 		return nil
@@ -109,25 +113,11 @@ func (s *Store) diffTrees(ctx context.Context, prefix string, a, b plumbing.Hash
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	load := func(h plumbing.Hash) (map[string]treeEntry, error) {
-		m := map[string]treeEntry{}
-		if h.IsZero() {
-			return m, nil
-		}
-		t, err := s.tree(h)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range t.entries {
-			m[e.name] = e
-		}
-		return m, nil
-	}
-	ea, err := load(a)
+	ea, err := s.treeEntries(a)
 	if err != nil {
 		return err
 	}
-	eb, err := load(b)
+	eb, err := s.treeEntries(b)
 	if err != nil {
 		return err
 	}
@@ -137,43 +127,72 @@ func (s *Store) diffTrees(ctx context.Context, prefix string, a, b plumbing.Hash
 		}
 		return prefix + "/" + n
 	}
-	// file side of an entry, directory side of an entry
-	split := func(e treeEntry, ok bool) (file, dir plumbing.Hash) {
-		if !ok {
-			return
-		}
+	// emit records entry e as present only on one side (added when it
+	// is in b); directories are diffed against the absent tree.
+	emit := func(e treeEntry, added bool) error {
 		if e.isDir() {
-			return plumbing.ZeroHash, e.hash
+			if added {
+				return s.diffTrees(ctx, join(e.name), plumbing.ZeroHash, e.hash, out)
+			}
+			return s.diffTrees(ctx, join(e.name), e.hash, plumbing.ZeroHash, out)
 		}
-		return e.hash, plumbing.ZeroHash
+		if added {
+			*out = append(*out, Change{Path: join(e.name), Kind: Added, Hash: e.hash.String()})
+		} else {
+			*out = append(*out, Change{Path: join(e.name), Kind: Removed})
+		}
+		return nil
 	}
-	names := map[string]bool{}
-	for n := range ea {
-		names[n] = true
-	}
-	for n := range eb {
-		names[n] = true
-	}
-	for n := range names {
-		x, okx := ea[n]
-		y, oky := eb[n]
-		fa, da := split(x, okx)
-		fb, db := split(y, oky)
+	i, j := 0, 0
+	for i < len(ea) || j < len(eb) {
+		var c int
 		switch {
-		case fa.IsZero() && !fb.IsZero():
-			*out = append(*out, Change{Path: join(n), Kind: Added, Hash: fb.String()})
-		case !fa.IsZero() && fb.IsZero():
-			*out = append(*out, Change{Path: join(n), Kind: Removed})
-		case fa != fb:
-			*out = append(*out, Change{Path: join(n), Kind: Modified, Hash: fb.String()})
+		case i == len(ea):
+			c = 1
+		case j == len(eb):
+			c = -1
+		default:
+			c = compareEntries(ea[i], eb[j])
 		}
-		if da != db {
-			if err := s.diffTrees(ctx, join(n), da, db, out); err != nil {
+		switch {
+		case c < 0:
+			if err := emit(ea[i], false); err != nil {
 				return err
 			}
+			i++
+		case c > 0:
+			if err := emit(eb[j], true); err != nil {
+				return err
+			}
+			j++
+		default:
+			x, y := ea[i], eb[j]
+			i, j = i+1, j+1
+			if x.hash == y.hash {
+				continue
+			}
+			if x.isDir() {
+				if err := s.diffTrees(ctx, join(x.name), x.hash, y.hash, out); err != nil {
+					return err
+				}
+				continue
+			}
+			*out = append(*out, Change{Path: join(x.name), Kind: Modified, Hash: y.hash.String()})
 		}
 	}
 	return nil
+}
+
+// treeEntries returns the entries of tree h in git order; none for zero.
+func (s *Store) treeEntries(h plumbing.Hash) ([]treeEntry, error) {
+	if h.IsZero() {
+		return nil, nil
+	}
+	t, err := s.tree(h)
+	if err != nil {
+		return nil, err
+	}
+	return t.entries, nil
 }
 
 // History returns the commits that changed path (a file or a directory),

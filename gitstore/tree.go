@@ -104,9 +104,14 @@ func (t *tree) sortedByName() []int {
 	return t.byName
 }
 
-// decodeTree parses a tree object's content.
+// decodeTree parses a tree object's content. The entries' names are
+// substrings of one copy of the content, so a large tree costs two
+// allocations rather than one per entry, and walking its names in order
+// (to encode the next version, or to diff) reads memory sequentially.
 func decodeTree(h plumbing.Hash, data []byte) (*tree, error) {
 	t := &tree{hash: h, raw: data}
+	text := string(data)
+	t.entries = make([]treeEntry, 0, len(data)/40)
 	for len(data) > 0 {
 		sp := bytes.IndexByte(data, ' ')
 		if sp < 0 {
@@ -121,12 +126,27 @@ func decodeTree(h plumbing.Hash, data []byte) (*tree, error) {
 		if nul < 0 || len(data) < nul+21 {
 			return nil, fmt.Errorf("tree %s: truncated entry", h)
 		}
-		e := treeEntry{name: string(data[:nul]), mode: filemode.FileMode(m)}
+		off := len(text) - len(data)
+		e := treeEntry{name: text[off : off+nul], mode: filemode.FileMode(m)}
 		copy(e.hash[:], data[nul+1:nul+21])
 		data = data[nul+21:]
 		t.entries = append(t.entries, e)
 	}
 	return t, nil
+}
+
+// rebaseNames points the names of es, just encoded into data by
+// encodeTree, at one shared copy of data, for the reasons decodeTree's
+// names are: one allocation, sequential reads.
+func rebaseNames(es []treeEntry, data []byte) {
+	text := string(data)
+	off := 0
+	for i := range es {
+		off = strings.IndexByte(text[off:], ' ') + off + 1
+		n := len(es[i].name)
+		es[i].name = text[off : off+n]
+		off += n + 1 + len(plumbing.ZeroHash)
+	}
 }
 
 // encodeTree serialises sorted entries into a tree object.

@@ -326,6 +326,7 @@ func (t *Txn) build(m *mdir) (h plumbing.Hash, empty bool, err error) {
 			o.base, o.baseData = m.base, oldRaw
 		}
 		t.objs[o.hash] = o
+		rebaseNames(es, o.data)
 		t.s.trees.add(o.hash, &tree{hash: o.hash, entries: es, raw: o.data})
 	}
 	return o.hash, false, nil

@@ -31,6 +31,9 @@ type Options struct {
 	// Users are created by root through the administration API, with
 	// their passwords from Passwords.
 	Users []string
+	// Dir, when set, holds the store on disk (as the binary does: fsync,
+	// packs, maintenance) instead of in memory.
+	Dir string
 }
 
 // Stack is a running server and a client for it whose Passwords are a
@@ -45,7 +48,7 @@ type Stack struct {
 // New builds the server with root's password Passwords["root"].
 func New(t testing.TB, o Options) *Stack {
 	t.Helper()
-	store := davtest.MemoryStore(t)
+	store := openStore(t, o.Dir)
 	log := davtest.Logger()
 	m := account.New(store, account.Options{Logger: log, Hasher: davtest.Hasher()})
 	if _, err := m.Bootstrap(context.Background(), Passwords["root"]); err != nil {
@@ -67,4 +70,17 @@ func New(t testing.TB, o Options) *Stack {
 		s.Want(201, "root", "PUT", "/users/"+u+"?password="+s.Passwords[u], "")
 	}
 	return s
+}
+
+// openStore opens the store in dir, or in memory when dir is "".
+func openStore(t testing.TB, dir string) *gitstore.Store {
+	if dir == "" {
+		return davtest.MemoryStore(t)
+	}
+	store, err := gitstore.Open(context.Background(), dir, gitstore.Options{Logger: davtest.Logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
 }
