@@ -34,6 +34,7 @@
 //	f6   Accept-Encoding present?        EncodingsProvided     (identity when absent)
 //	f7   acceptable encoding?                                  406
 //	g7   resource exists? (sets Vary)    Variances, ResourceExists
+//	g7p  own preconditions hold?         Precondition          412 (only a [Preconditioner])
 //	g7b  DAV on an existing resource:    PropFind, Report      their status
 //	     MKCOL → 405; MKCALENDAR →       RefuseCreate          403
 //	g8   If-Match present?

@@ -33,6 +33,7 @@ const (
 	F7   Node = "f7"
 	G7   Node = "g7"
 	G7b  Node = "g7b"
+	G7p  Node = "g7p"
 	G8   Node = "g8"
 	G9   Node = "g9"
 	G11  Node = "g11"
@@ -453,10 +454,31 @@ func (e *engine) g7() int {
 	if st != 0 {
 		return st
 	}
+	if pc, ok := e.res.(Preconditioner); ok {
+		if st := e.g7p(pc, exists); st != 0 {
+			return st
+		}
+	}
 	if exists {
 		return e.g7b()
 	}
 	return e.h7b()
+}
+
+// g7p: do the resource's own preconditions hold? 412 when not; 0 lets
+// the graph go on.
+func (e *engine) g7p(pc Preconditioner, exists bool) int {
+	e.visit(G7p)
+	ok, st := ask(e, "Precondition", func(ctx context.Context, r *Request) (bool, error) {
+		return pc.Precondition(ctx, r, exists)
+	})
+	if st != 0 {
+		return st
+	}
+	if !ok {
+		return http.StatusPreconditionFailed
+	}
+	return 0
 }
 
 // g7b: WebDAV methods on an existing resource that bypass the conditional

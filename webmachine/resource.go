@@ -104,6 +104,21 @@ type Resource interface {
 	FinishRequest(ctx context.Context, r *Request) error
 }
 
+// Preconditioner is implemented by a resource whose requests carry
+// preconditions of the application's own, beyond the HTTP conditionals
+// the graph evaluates itself (If-Match, If-None-Match and the dates): for
+// example WebDAV's If header (RFC 4918 §10.4), which the graph does not
+// know. The graph asks it at node g7p, right after ResourceExists and
+// before any method-specific node, so it applies to every method that
+// gets that far (all but OPTIONS, answered at b3).
+type Preconditioner interface {
+	// Precondition (g7p) reports whether the request's own
+	// preconditions hold; exists is ResourceExists's answer. false
+	// answers 412; an error made by [Halt] or [HaltWith] answers its own
+	// status (400 for a malformed header, say).
+	Precondition(ctx context.Context, r *Request, exists bool) (bool, error)
+}
+
 // Provider produces one representation of a resource (webmachine's
 // content_types_provided entry).
 type Provider struct {
