@@ -163,9 +163,10 @@ func (s *Server) update(ctx context.Context, c *Call, fn func(tx *gitstore.Txn) 
 	if errors.As(err, &de) {
 		return de
 	}
-	if errors.Is(err, gitstore.ErrStorage) {
-		s.logger().ErrorContext(ctx, "dav: storage failure", "method", c.HTTP.Method, "path", c.HTTP.URL.Path, "err", err)
-		return Errorf(http.StatusInsufficientStorage, "the server could not store the change")
+	if se := StorageError(err); se != nil {
+		s.logger().ErrorContext(ctx, "dav: storage failure", "method", c.HTTP.Method, "path", c.HTTP.URL.Path,
+			"status", se.Status, "err", err)
+		return se
 	}
 	return fmt.Errorf("dav: committing %s %s: %w", c.HTTP.Method, c.HTTP.URL.Path, err)
 }

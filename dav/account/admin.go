@@ -150,7 +150,7 @@ func (a *adminResource) put(ctx context.Context, rq *webmachine.Request) error {
 			return editMembers(tx, a.name, func(ms []string) []string { return appendUnique(ms, a.member) })
 		})
 	}
-	return haltOf(err)
+	return a.haltOf(ctx, rq, err)
 }
 
 // putUser creates a user or changes their password.
@@ -301,7 +301,7 @@ func (a *adminResource) DeleteResource(ctx context.Context, rq *webmachine.Reque
 		return removePrincipal(tx, a.name)
 	})
 	if err != nil {
-		return false, haltOf(err)
+		return false, a.haltOf(ctx, rq, err)
 	}
 	return true, nil
 }
@@ -322,13 +322,21 @@ func requireKind(tx *gitstore.Txn, name string, want Kind) error {
 	return nil
 }
 
-// haltOf answers a dav.Error with its status.
-func haltOf(err error) error {
+// haltOf answers a dav.Error with its status, and a write the store
+// could not make durable as dav.StorageError says (507 or 503), logging
+// its cause.
+func (a *adminResource) haltOf(ctx context.Context, rq *webmachine.Request, err error) error {
 	if err == nil {
 		return nil
 	}
 	var de *dav.Error
-	if errors.As(err, &de) {
+	if !errors.As(err, &de) {
+		if de = dav.StorageError(err); de != nil {
+			a.m.o.Logger.ErrorContext(ctx, "account: storage failure", "method", rq.HTTP.Method, "path", rq.HTTP.URL.Path,
+				"status", de.Status, "err", err)
+		}
+	}
+	if de != nil {
 		return webmachine.HaltWith(de.Status, "text/plain; charset=utf-8", []byte(de.Msg+"\n"))
 	}
 	return err
