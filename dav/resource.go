@@ -147,33 +147,72 @@ func (r *resource) requiredPrivileges(n *Node) []check {
 // has the privileges of its nearest existing ancestor, so a user who may
 // read a collection gets 404 for a missing member and one who may not
 // gets 403 (robur answers 403 to both, S2).
+//
+// The 403 carries the DAV:need-privileges precondition naming the
+// resource and privilege that were missing (RFC 3744 §7.1.1).
 func (r *resource) Forbidden(ctx context.Context, _ *webmachine.Request) (bool, error) {
-	ok, err := r.permitted(ctx)
-	if err == nil && !ok && r.c.HTTP.Method == webmachine.MethodReport {
+	missing, err := r.missingPrivilege(ctx)
+	if err != nil || missing == nil {
+		return false, err
+	}
+	if r.c.HTTP.Method == webmachine.MethodReport {
 		if rep := r.report(); rep != nil && rep.Conceal {
 			return false, halt(errNotFound)
 		}
 	}
-	return !ok, err
+	return true, halt(needPrivileges(r.checkedHref(missing.segs), missing.priv))
+}
+
+// checkedHref is the href of a resource a privilege check named: the
+// target (a collection when it is one or its path ends in a slash) or one
+// of its ancestors.
+func (r *resource) checkedHref(segs []string) string {
+	if len(segs) < len(r.segs) {
+		return hrefOf(segs, true)
+	}
+	n, _ := r.target()
+	return hrefOf(segs, (n != nil && n.Collection) || strings.HasSuffix(r.c.HTTP.URL.Path, "/"))
 }
 
 // permitted reports whether the request's user (nil: anonymous) holds
 // every privilege the method needs.
 func (r *resource) permitted(ctx context.Context) (bool, error) {
+	missing, err := r.missingPrivilege(ctx)
+	return err == nil && missing == nil, err
+}
+
+// missingPrivilege returns the first privilege the method needs that the
+// request's user does not hold, nil when it holds them all.
+func (r *resource) missingPrivilege(ctx context.Context) (*check, error) {
 	n, err := r.target()
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	for _, c := range r.requiredPrivileges(n) {
 		ok, err := r.s.access().Allowed(ctx, r.c.Snapshot, r.c.User, c.segs, string(c.priv))
 		if err != nil {
-			return false, fmt.Errorf("dav: access check: %w", err)
+			return nil, fmt.Errorf("dav: access check: %w", err)
 		}
 		if !ok {
-			return false, nil
+			return &c, nil
 		}
 	}
-	return true, nil
+	return nil, nil
+}
+
+// needPrivileges is the 403 answer to a request lacking priv on the
+// resource at href: <D:error><D:need-privileges><D:resource> with its
+// href and privilege (RFC 3744 §7.1.1).
+func needPrivileges(href string, priv Privilege) *Error {
+	res := etree.NewElement("D:resource")
+	res.CreateElement("D:href").SetText(href)
+	prefix := "D:"
+	if priv.Name().Space == NSCalDAV {
+		prefix = "C:"
+	}
+	res.CreateElement("D:privilege").CreateElement(prefix + string(priv))
+	return &Error{Status: http.StatusForbidden, Cond: DAVName("need-privileges"),
+		Msg: "the " + string(priv) + " privilege is needed on " + href, Extra: []*etree.Element{res}}
 }
 
 // ValidEntityLength refuses bodies over the limit before reading them.
