@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/gocaldav/gocaldav/dav/propfile"
 	"github.com/gocaldav/gocaldav/gitstore"
@@ -49,7 +50,7 @@ func (r *resource) transfer(ctx context.Context, dst webmachine.Destination, mov
 		if err != nil {
 			return 0, err
 		}
-		return 0, halt(Errorf(http.StatusForbidden, "no bind privilege on the destination"))
+		return 0, halt(needPrivileges(hrefOf(parentSegs(dsegs), true), propfile.PrivBind))
 	}
 	status := http.StatusCreated
 	now := r.s.now()
@@ -84,7 +85,8 @@ func (r *resource) transfer(ctx context.Context, dst webmachine.Destination, mov
 		if err := r.checkTransfer(ctx, src, parent, existing, dsegs); err != nil && !(move && sameParent) {
 			return err
 		}
-		if err := copyNode(tx, src, dsegs, depth == "infinity"); err != nil {
+		rule := transferACL{move: move, creator: r.c.User}
+		if err := copyNode(tx, src, dsegs, depth == "infinity", rule); err != nil {
 			return err
 		}
 		if move {
@@ -152,24 +154,22 @@ func hasPrefix(segs, prefix []string) bool {
 }
 
 // copyNode copies src (an object with its properties, or a collection's
-// property file and, with deep, all its members) to dsegs.
-func copyNode(tx *gitstore.Txn, src *Node, dsegs []string, deep bool) error {
+// properties and, with deep, all its members) to dsegs, giving each copy
+// the ACL rule decides.
+func copyNode(tx *gitstore.Txn, src *Node, dsegs []string, deep bool, rule transferACL) error {
 	if !src.Collection {
 		if err := copyFile(tx, src.Path(), repoPath(dsegs)); err != nil {
 			return err
 		}
-		return copyFileIfExists(tx, src.PropPath(), propPathOf(dsegs, false))
 	}
-	if err := copyFileIfExists(tx, src.PropPath(), propPathOf(dsegs, true)); err != nil {
+	// Git keeps no empty directories: a collection needs its .prop, so
+	// one is written even when the source had none.
+	props := src.Props().Clone()
+	rule.apply(props, src, dsegs)
+	if err := writeProps(tx, dsegs, src.Collection, props); err != nil {
 		return err
 	}
-	if !tx.Exists(propPathOf(dsegs, true)) {
-		// Git keeps no empty directories: a collection needs its .prop.
-		if err := tx.Write(propPathOf(dsegs, true), propfile.NewProps().Marshal()); err != nil {
-			return fmt.Errorf("dav: creating /%s: %w", repoPath(dsegs), err)
-		}
-	}
-	if !deep {
+	if !src.Collection || !deep {
 		return nil
 	}
 	kids, err := children(tx, src)
@@ -177,11 +177,57 @@ func copyNode(tx *gitstore.Txn, src *Node, dsegs []string, deep bool) error {
 		return err
 	}
 	for _, k := range kids {
-		if err := copyNode(tx, k, append(append([]string(nil), dsegs...), k.Name()), true); err != nil {
+		if err := copyNode(tx, k, append(append([]string(nil), dsegs...), k.Name()), true, rule); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// transferACL decides the ACL of each resource a COPY or MOVE writes. A
+// COPY creates resources, so each gets the ACL a PUT or MKCOL by the
+// requesting user would give it (RFC 3744 §7.4): a collection its
+// creator's, an object its new parent's by inheritance. A MOVE keeps the
+// ACL (§7.3), except that an entry inherited from the old parent now
+// names the new one: otherwise the moved events would follow the ACL of a
+// path that no longer exists, or of whatever is created there later.
+type transferACL struct {
+	move    bool
+	creator *Principal
+}
+
+// apply rewrites the ACL in props of src, now at dsegs.
+func (rule transferACL) apply(props *propfile.Props, src *Node, dsegs []string) {
+	newParent := hrefOf(parentSegs(dsegs), true)
+	var aces []propfile.ACE
+	switch {
+	case rule.move:
+		v, ok := props.Get(PropACL)
+		if !ok {
+			return
+		}
+		var err error
+		if aces, err = propfile.DecodeACL(v.Value); err != nil {
+			return // unreadable entries grant nothing, wherever they are
+		}
+		oldParent := parentSegs(src.Segs)
+		for i, a := range aces {
+			if from, err := hrefSegments(a.InheritedFrom); a.Kind == propfile.Inherited && err == nil && slices.Equal(from, oldParent) {
+				aces[i].InheritedFrom = newParent
+			}
+		}
+	case !src.Collection:
+		aces = []propfile.ACE{{Principal: propfile.Principal{Kind: propfile.PrincipalAll}, Kind: propfile.Inherited,
+			InheritedFrom: newParent}}
+	case rule.creator != nil:
+		aces = []propfile.ACE{{Principal: propfile.Principal{Kind: propfile.PrincipalHref, Href: rule.creator.Href},
+			Kind: propfile.Grant, Privileges: []propfile.Privilege{propfile.PrivAll}}}
+	}
+	if aces == nil {
+		props.Delete(PropACL)
+		return
+	}
+	props.Set(propfile.Property{Name: PropACL, Value: propfile.EncodeACL(aces)})
 }
 
 // copyFile copies one repository file.
@@ -194,12 +240,4 @@ func copyFile(tx *gitstore.Txn, from, to string) error {
 		return fmt.Errorf("dav: copying to %s: %w", to, err)
 	}
 	return nil
-}
-
-// copyFileIfExists copies a file that may be missing (a property file).
-func copyFileIfExists(tx *gitstore.Txn, from, to string) error {
-	if !tx.Exists(from) {
-		return nil
-	}
-	return copyFile(tx, from, to)
 }
