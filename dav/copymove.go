@@ -40,8 +40,15 @@ func (r *resource) transfer(ctx context.Context, dst webmachine.Destination, mov
 	if err != nil {
 		return 0, halt(err)
 	}
-	if len(dsegs) < 2 || (dsegs[0] != "calendars" && dsegs[0] != "principals") {
-		return 0, halt(Errorf(http.StatusForbidden, "the destination is outside the DAV collections"))
+	// Principals belong to the administration API: a copy would be a
+	// second login with the same password and principal-URL, a move
+	// would leave the account without its principal. Robur has no COPY
+	// or MOVE at all.
+	if len(r.segs) > 0 && r.segs[0] == PrincipalsDir {
+		return 0, halt(Errorf(http.StatusForbidden, "principals are not copied or moved; use the administration API"))
+	}
+	if len(dsegs) < 2 || dsegs[0] != CalendarsDir {
+		return 0, halt(Errorf(http.StatusForbidden, "the destination is outside /%s/", CalendarsDir))
 	}
 	if n.Collection && hasPrefix(dsegs, r.segs) {
 		return 0, halt(Errorf(http.StatusForbidden, "cannot copy or move a collection into itself"))
