@@ -317,10 +317,16 @@ func TestLimits(t *testing.T) {
 	if _, err := s.Instances(utc("20240101T000000Z"), utc("20240102T000000Z"), lim); !errors.Is(err, ErrTooManyInstances) {
 		t.Errorf("one day of seconds: %v, want ErrTooManyInstances", err)
 	}
-	// COUNT rules must be walked from DTSTART: a far window hits the
-	// step bound quickly.
-	if _, err := s.Instances(utc("20250101T000000Z"), utc("20250101T000010Z"), lim); !errors.Is(err, ErrTooManyInstances) {
-		t.Errorf("far window with COUNT: %v, want ErrTooManyInstances", err)
+	// A COUNT rule with one instance per period skips ahead too.
+	if in, err := s.Instances(utc("20250101T000000Z"), utc("20250101T000010Z"), lim); err != nil || len(in) != 10 {
+		t.Errorf("far window with COUNT: %d %v", len(in), err)
+	}
+	// Other COUNT rules must be walked from DTSTART: a far window hits
+	// the step bound quickly.
+	hours := "BYHOUR=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23;COUNT"
+	walked := setOf(t, parse(t, wrap(strings.Replace(sec, "COUNT", hours, 1))), nil)
+	if _, err := walked.Instances(utc("20250101T000000Z"), utc("20250101T000010Z"), lim); !errors.Is(err, ErrTooManyInstances) {
+		t.Errorf("far window with COUNT and BYHOUR: %v, want ErrTooManyInstances", err)
 	}
 	// Without COUNT the iterator skips ahead: a far small window is cheap.
 	forever := strings.Replace(sec, ";COUNT=1000000000", "", 1)

@@ -97,10 +97,34 @@ func (r *Rule) Iterator(dtstart time.Time, o Options) *Iterator {
 	case Secondly:
 		it.unitSecs = 1
 	}
-	if r.Count == 0 && !o.After.IsZero() && o.After.After(it.start) {
-		it.k = it.skipTo(o.After)
+	if !o.After.IsZero() && o.After.After(it.start) {
+		switch {
+		case r.Count == 0:
+			it.k = it.skipTo(o.After)
+		case it.onePerPeriod():
+			// Each skipped period held exactly one occurrence, so COUNT
+			// is known to have used k of them: FREQ=SECONDLY;COUNT=10^9
+			// is not stepped through from DTSTART.
+			it.k = it.skipTo(o.After)
+			if it.k >= int64(r.Count) {
+				it.done = true
+			} else {
+				it.remain = r.Count - int(it.k)
+			}
+		}
 	}
 	return it
+}
+
+// onePerPeriod reports whether every period of the rule holds exactly
+// one occurrence, at DTSTART's offset into the period: a fixed-length
+// frequency (SECONDLY to WEEKLY) and no BYxxx part. MONTHLY and YEARLY
+// periods may hold none (FREQ=MONTHLY from the 31st).
+func (it *Iterator) onePerPeriod() bool {
+	r := it.r
+	return r.Freq <= Weekly && len(r.ByMonth) == 0 && len(r.ByWeekNo) == 0 && len(r.ByYearDay) == 0 &&
+		len(r.ByMonthDay) == 0 && len(r.ByDay) == 0 && len(r.ByHour) == 0 && len(r.ByMinute) == 0 &&
+		len(r.BySecond) == 0 && len(r.BySetPos) == 0
 }
 
 func timeSet(r *Rule, dt time.Time) []clock {
