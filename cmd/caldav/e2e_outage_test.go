@@ -105,7 +105,8 @@ func TestRemoteOutage(t *testing.T) {
 	t.Logf("outage %v: %d PUTs answered 201, %v push attempts (%v failed, %d logged), lag %vs, /healthz 200:\n%s",
 		outage.Round(time.Millisecond), writes, attempts, failures, logged, lag, body)
 	// Backoff from 0.5 s doubling: attempts at 0, 0.5, 1.5, 3.5 and 7.5 s.
-	if attempts < 3 || attempts > 7 || failures != attempts || logged != int(failures) {
+	// (An attempt may end between the scrape and the log count.)
+	if attempts < 3 || attempts > 7 || failures != attempts || logged < int(failures) || logged > int(failures)+1 {
 		t.Errorf("%v push attempts, %v failures, %d logged in %v for %d writes: want a backed-off handful (3 to 7), each failing and logged",
 			attempts, failures, logged, outage, writes)
 	}
