@@ -82,6 +82,9 @@ func (r *resource) transfer(ctx context.Context, dst webmachine.Destination, mov
 			if !dst.Overwrite {
 				return Errorf(http.StatusPreconditionFailed, "the destination exists and Overwrite is F")
 			}
+			if err := r.checkOverwrite(ctx, tx, existing, move); err != nil {
+				return err
+			}
 			if err := removeNode(tx, existing); err != nil {
 				return err
 			}
@@ -110,6 +113,32 @@ func (r *resource) transfer(ctx context.Context, dst webmachine.Destination, mov
 		return 0, halt(err)
 	}
 	return status, nil
+}
+
+// checkOverwrite requires the privileges replacing the existing
+// destination needs (RFC 3744 Appendix B): for COPY write-content and
+// write-properties on it, for MOVE unbind on its parent, and for a
+// collection (whose members go) write on it, as its DELETE would.
+// Otherwise a user who may only add to a calendar could replace its
+// events by COPY or MOVE where a PUT is refused.
+func (r *resource) checkOverwrite(ctx context.Context, tx *gitstore.Txn, existing *Node, move bool) error {
+	checks := []check{{existing.Segs, propfile.PrivWriteContent}, {existing.Segs, propfile.PrivWriteProperties}}
+	if move {
+		checks = []check{{parentSegs(existing.Segs), propfile.PrivUnbind}}
+	}
+	if existing.Collection {
+		checks = append(checks, check{existing.Segs, propfile.PrivWrite})
+	}
+	for _, c := range checks {
+		ok, err := r.s.access().Allowed(ctx, tx, r.c.User, c.segs, string(c.priv))
+		if err != nil {
+			return fmt.Errorf("dav: access check: %w", err)
+		}
+		if !ok {
+			return needPrivileges(hrefOf(c.segs, len(c.segs) < len(existing.Segs) || existing.Collection), c.priv)
+		}
+	}
+	return nil
 }
 
 // checkTransfer applies the application's checks (CalDAV: a calendar
