@@ -507,3 +507,21 @@ func TestAccessMatrixMoveKeepsEventsPrivate(t *testing.T) {
 	s.Want(http.StatusForbidden, "bob", http.MethodGet, "/calendars/moved/e.ics", "")
 	s.Want(http.StatusOK, "alice", http.MethodGet, "/calendars/moved/e.ics", "")
 }
+
+// A COPY or MOVE onto an existing resource needs what replacing it needs
+// (RFC 3744 Appendix B): bob, who may read and add to alice's calendar,
+// cannot replace her event by COPY or MOVE any more than by PUT.
+func TestAccessMatrixOverwriteNeedsPrivileges(t *testing.T) {
+	s := newMatrixStack(t)
+	s.Want(http.StatusOK, "alice", "ACL", "/calendars/alice/", `<D:acl xmlns:D="DAV:">`+ace(dav.PrincipalHref("alice"), "all")+
+		ace(dav.PrincipalHref("bob"), "read", "bind")+`</D:acl>`)
+	s.Want(http.StatusForbidden, "bob", http.MethodPut, "/calendars/alice/e.ics", matrixEvent("alice"), "Content-Type", "text/calendar")
+	for _, m := range []string{"COPY", "MOVE"} {
+		r := s.Want(http.StatusForbidden, "bob", m, "/calendars/bob/e.ics", "", "Destination", "/calendars/alice/e.ics")
+		checkNeedPrivileges(t, r.Body)
+	}
+	if r := s.Want(http.StatusOK, "alice", http.MethodGet, "/calendars/alice/e.ics", ""); !strings.Contains(r.Body, "UID:alice") {
+		t.Errorf("alice's event was replaced:\n%s", r.Body)
+	}
+	s.Want(http.StatusCreated, "bob", "COPY", "/calendars/bob/e.ics", "", "Destination", "/calendars/alice/fresh.ics") // bind suffices
+}
