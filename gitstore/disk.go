@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -155,22 +156,24 @@ func (d *diskBackend) get(h plumbing.Hash) (rawObject, error) {
 	if ok {
 		return o, nil
 	}
-	b, err := os.ReadFile(d.objPath(h))
-	if err == nil {
-		o, err := decodeLoose(h, b)
-		return o, asStorage("gitstore: read", err)
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return rawObject{}, asStorage("gitstore: read", err)
-	}
+	// Packs first: nearly every object is packed, and a miss there costs
+	// no system call.
 	po, found, err := d.pr.get(h)
 	if err != nil {
 		return rawObject{}, asStorage("gitstore: read packed", err)
 	}
-	if !found {
+	if found {
+		return po, nil
+	}
+	b, err := os.ReadFile(d.objPath(h))
+	if errors.Is(err, fs.ErrNotExist) {
 		return rawObject{}, fmt.Errorf("%s: %w", h, errObjectMissing)
 	}
-	return po, nil
+	if err != nil {
+		return rawObject{}, asStorage("gitstore: read", err)
+	}
+	o, err = decodeLoose(h, b)
+	return o, asStorage("gitstore: read", err)
 }
 
 // persist journals objs together with the new branch value; the journal's
@@ -249,7 +252,13 @@ func (d *diskBackend) materialize() error {
 	}
 	ref, logs := d.pendRef, d.pendLog
 	d.pendMu.Unlock()
-	if len(objs) == 0 && ref.IsZero() {
+	// An object may be made again (a file set back to an earlier
+	// content): a pack never repeats an object another pack holds, so
+	// that packs can be merged by copying (git refuses a pack holding
+	// one object twice).
+	written := objs
+	objs = slices.DeleteFunc(slices.Clone(objs), func(o rawObject) bool { return d.pr.has(o.hash) })
+	if len(written) == 0 && ref.IsZero() {
 		return nil
 	}
 	if len(objs) > 0 {
@@ -270,7 +279,7 @@ func (d *diskBackend) materialize() error {
 	}
 	d.appendReflog(logs)
 	d.pendMu.Lock()
-	for _, o := range objs {
+	for _, o := range written {
 		delete(d.pend, o.hash)
 		d.pendBytes -= int64(len(o.data))
 	}

@@ -49,22 +49,30 @@ func (m *maintainer) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
-		if err := m.s.Maintain(ctx); err != nil && ctx.Err() == nil {
-			m.s.log.Error("gitstore: maintenance failed", "err", err)
+		// Each run merges at least two packs; run until few enough are left.
+		for {
+			if err := m.s.Maintain(ctx); err != nil {
+				if ctx.Err() == nil {
+					m.s.log.Error("gitstore: maintenance failed", "err", err)
+				}
+				break
+			}
+			packs, err := m.s.disk.packs()
+			if err != nil || len(packs) <= m.s.o.MaxPacks || ctx.Err() != nil {
+				break
+			}
 		}
 	}
 }
 
-// mergeBudget bounds the content bytes one maintenance run holds in memory.
-const mergeBudget = 64 << 20
-
 // Maintain keeps the repository small and fast: it writes journalled
-// objects out, then, when there are loose objects (written by other git
-// tools) or more than Options.MaxPacks packs, merges them (smallest packs
-// first, up to a memory budget) into one pack in which each tree and file
-// is a delta against its version in the parent commit. Nothing is pruned.
-// Readers and writers are not blocked; pushes and fetches wait. A memory
-// store has nothing to do.
+// objects out, packs loose objects (written by other git tools) with each
+// tree and file a delta against its version in the parent commit, and,
+// when there are more than Options.MaxPacks packs, merges the smallest
+// ones by copying (see packmerge.go: no object is inflated, so a merge
+// costs a sequential copy and little memory however large the trees are).
+// Nothing is pruned. Readers and writers are not blocked; pushes and
+// fetches wait. A memory store has nothing to do.
 func (s *Store) Maintain(ctx context.Context) error {
 	d := s.disk
 	if d == nil {
@@ -90,53 +98,38 @@ func (s *Store) Maintain(ctx context.Context) error {
 	if err := s.failHook(); err != nil {
 		return err
 	}
-	// Read loose objects, then whole packs, fewest objects first. Merging
-	// stops at the memory budget, or at a pack more than twice as big as
-	// all those before it together (geometric merging: a big pack is only
-	// rewritten once the small ones add up to it, so the total work stays
-	// proportional to n log n).
-	slices.SortFunc(packs, func(a, b packInfo) int { return cmp.Compare(a.count, b.count) })
-	objs := map[plumbing.Hash]rawObject{}
-	var raw int64
-	read := func(h plumbing.Hash) error {
-		if _, ok := objs[h]; ok {
-			return nil
-		}
-		o, err := d.get(h)
-		if err != nil {
+	objects := 0
+	if len(loose) > 0 {
+		if objects, err = s.packLoose(ctx, loose); err != nil {
 			return err
-		}
-		objs[h] = rawObject{typ: o.typ, data: o.data, hash: h}
-		raw += int64(len(o.data))
-		return nil
-	}
-	for _, h := range loose {
-		if err := read(h); err != nil {
-			return asStorage("gitstore: maintain", err)
 		}
 	}
 	var merged []packInfo
 	if len(packs) > s.o.MaxPacks {
-		selected := 0
-		for _, p := range packs {
-			if len(merged) >= 2 && (raw > mergeBudget || p.count > 2*selected) {
-				break
-			}
-			selected += p.count
-			hs, err := d.packHashes(p.id)
-			if err != nil {
-				return asStorage("gitstore: maintain", err)
-			}
-			for _, h := range hs {
-				if err := read(h); err != nil {
-					return asStorage("gitstore: maintain", err)
-				}
-			}
-			merged = append(merged, p)
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+		if merged, err = s.mergeSmallestPacks(ctx, packs); err != nil {
+			return err
 		}
+	}
+	s.log.Info("gitstore: maintenance done", "loose", len(loose), "loose_objects", objects, "merged_packs", len(merged),
+		"took", time.Since(start))
+	return nil
+}
+
+// packLoose writes the loose objects into one pack, each tree and file a
+// delta against its parent commit's version where that version is among
+// them, then removes the loose files. It returns how many objects it packed.
+func (s *Store) packLoose(ctx context.Context, loose []plumbing.Hash) (int, error) {
+	d := s.disk
+	objs := make(map[plumbing.Hash]rawObject, len(loose))
+	for _, h := range loose {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		o, err := d.get(h)
+		if err != nil {
+			return 0, asStorage("gitstore: maintain", err)
+		}
+		objs[h] = rawObject{typ: o.typ, data: o.data, hash: h}
 	}
 	s.deltaHints(objs)
 	list := make([]rawObject, 0, len(objs))
@@ -144,16 +137,83 @@ func (s *Store) Maintain(ctx context.Context) error {
 		list = append(list, o)
 	}
 	if err := d.writePack(list); err != nil {
-		return asStorage("gitstore: maintain: write pack", err)
+		return 0, asStorage("gitstore: maintain: write pack", err)
 	}
 	if err := d.reload(); err != nil {
-		return asStorage("gitstore: maintain", err)
+		return 0, asStorage("gitstore: maintain", err)
 	}
 	// Only now that the new pack is durable and visible are the originals removed.
 	for _, h := range loose {
 		if err := os.Remove(d.objPath(h)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return asStorage("gitstore: maintain", err)
+			return 0, asStorage("gitstore: maintain", err)
 		}
+	}
+	return len(list), nil
+}
+
+// rewritePacks writes the objects of packs, each once, into one new pack
+// with trees and files as deltas against their parent commit's versions.
+func (s *Store) rewritePacks(ctx context.Context, packs []packInfo) error {
+	d := s.disk
+	objs := map[plumbing.Hash]rawObject{}
+	for _, p := range packs {
+		hs, err := d.packHashes(p.id)
+		if err != nil {
+			return err
+		}
+		for _, h := range hs {
+			if _, ok := objs[h]; ok {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			o, err := d.get(h)
+			if err != nil {
+				return err
+			}
+			objs[h] = rawObject{typ: o.typ, data: o.data, hash: h}
+		}
+	}
+	s.deltaHints(objs)
+	list := make([]rawObject, 0, len(objs))
+	for _, o := range objs {
+		list = append(list, o)
+	}
+	return d.writePack(list)
+}
+
+// mergeSmallestPacks merges the smallest packs into one: at least two,
+// and each further pack only while it is at most twice the size of those
+// taken before it together (geometric merging: a big pack is rewritten
+// only once the small ones add up to it, so the total copying stays
+// proportional to n log n). It returns the packs merged.
+func (s *Store) mergeSmallestPacks(ctx context.Context, packs []packInfo) ([]packInfo, error) {
+	d := s.disk
+	slices.SortFunc(packs, func(a, b packInfo) int { return cmp.Compare(a.size, b.size) })
+	var merged []packInfo
+	var size int64
+	for _, p := range packs {
+		if len(merged) >= 2 && (p.size > 2*size || size+p.size > maxMergedPack/2) {
+			break
+		}
+		merged = append(merged, p)
+		size += p.size
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	_, err := d.mergePacks(merged)
+	if errors.Is(err, errDuplicateObject) {
+		// Packs from before objects were kept unique, or written by other
+		// git tools: rewrite them object by object, once.
+		err = s.rewritePacks(ctx, merged)
+	}
+	if err != nil {
+		return nil, asStorage("gitstore: maintain: merge packs", err)
+	}
+	if err := d.reload(); err != nil {
+		return nil, asStorage("gitstore: maintain", err)
 	}
 	// Readers still using the old packs keep their open files.
 	for _, p := range merged {
@@ -164,12 +224,10 @@ func (s *Store) Maintain(ctx context.Context) error {
 		}
 	}
 	if err := d.reload(); err != nil {
-		return asStorage("gitstore: maintain", err)
+		return nil, asStorage("gitstore: maintain", err)
 	}
 	syncPath(filepath.Join(d.dir, "objects", "pack"))
-	s.log.Info("gitstore: maintenance done", "loose", len(loose), "merged_packs", len(merged),
-		"objects", len(list), "bytes", raw, "took", time.Since(start))
-	return nil
+	return merged, nil
 }
 
 // deltaHints sets each object's base to its previous version: for every

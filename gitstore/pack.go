@@ -9,7 +9,6 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -185,32 +184,11 @@ func encodePack(entries []packEntry) (pack, idx []byte, id plumbing.Hash, err er
 	buf.Write(sum[:])
 	copy(id[:], sum[:])
 
-	sorted := slices.Clone(entries)
-	slices.SortFunc(sorted, func(a, b packEntry) int { return bytes.Compare(a.o.hash[:], b.o.hash[:]) })
-	var ix bytes.Buffer
-	ix.Write([]byte{0xff, 't', 'O', 'c', 0, 0, 0, 2})
-	var fan [256]uint32
-	for _, e := range sorted {
-		fan[e.o.hash[0]]++
+	ix := make([]idxEntry, len(entries))
+	for i, e := range entries {
+		ix[i] = idxEntry{hash: e.o.hash, crc: e.crc, offset: e.offset}
 	}
-	var total uint32
-	for i := range fan {
-		total += fan[i]
-		binary.Write(&ix, binary.BigEndian, total)
-	}
-	for _, e := range sorted {
-		ix.Write(e.o.hash[:])
-	}
-	for _, e := range sorted {
-		binary.Write(&ix, binary.BigEndian, e.crc)
-	}
-	for _, e := range sorted {
-		binary.Write(&ix, binary.BigEndian, uint32(e.offset))
-	}
-	ix.Write(sum[:])
-	isum := sha1.Sum(ix.Bytes())
-	ix.Write(isum[:])
-	return buf.Bytes(), ix.Bytes(), id, nil
+	return buf.Bytes(), encodeIndex(ix, id), id, nil
 }
 
 // writePack durably writes objs as a new pack (pack, then index).

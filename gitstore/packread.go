@@ -114,6 +114,19 @@ func openPackFile(base string, id plumbing.Hash) (*packFile, error) {
 	return &packFile{id: id, f: f, size: fi.Size(), idx: idx}, nil
 }
 
+// has reports whether any pack holds h.
+func (r *packReader) has(h plumbing.Hash) bool {
+	r.mu.Lock()
+	set := r.set
+	r.mu.Unlock()
+	for _, p := range set.packs {
+		if ok, _ := p.idx.Contains(h); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // get finds h in any pack.
 func (r *packReader) get(h plumbing.Hash) (rawObject, bool, error) {
 	r.mu.Lock()

@@ -1,0 +1,215 @@
+package gitstore
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
+)
+
+// Packs are merged by copying their entries byte for byte, without
+// inflating or re-encoding a single object. An OFS_DELTA entry names its
+// base by the distance back to it inside the same pack; each source
+// pack's entries are copied as one contiguous run, so every entry and its
+// base move by the same amount and the distances stay valid. REF_DELTA
+// entries name their base by id and need nothing. The cost is one
+// sequential copy of the packs, in constant memory apart from the index.
+
+// maxMergedPack bounds the size of a pack made by merging: offsets in a
+// version-2 index above 2 GiB need the large-offset table, which the
+// writer does not produce.
+const maxMergedPack = 1<<31 - 1
+
+// errDuplicateObject: two of the packs to merge hold the same object, so
+// copying them would make a pack git refuses; they are rewritten instead.
+var errDuplicateObject = errors.New("object in more than one pack")
+
+// idxEntry is one object of a pack as its index lists it.
+type idxEntry struct {
+	hash   plumbing.Hash
+	crc    uint32
+	offset int64
+}
+
+// encodeIndex builds the version-2 index of a pack whose trailing
+// checksum is packSum. Duplicate ids are kept (git's own index writer
+// does the same): lookups find either copy.
+func encodeIndex(entries []idxEntry, packSum plumbing.Hash) []byte {
+	sorted := slices.Clone(entries)
+	slices.SortFunc(sorted, func(a, b idxEntry) int { return bytes.Compare(a.hash[:], b.hash[:]) })
+	var ix bytes.Buffer
+	ix.Write([]byte{0xff, 't', 'O', 'c', 0, 0, 0, 2})
+	var fan [256]uint32
+	for _, e := range sorted {
+		fan[e.hash[0]]++
+	}
+	var total uint32
+	for i := range fan {
+		total += fan[i]
+		binary.Write(&ix, binary.BigEndian, total)
+	}
+	for _, e := range sorted {
+		ix.Write(e.hash[:])
+	}
+	for _, e := range sorted {
+		binary.Write(&ix, binary.BigEndian, e.crc)
+	}
+	for _, e := range sorted {
+		binary.Write(&ix, binary.BigEndian, uint32(e.offset))
+	}
+	ix.Write(packSum[:])
+	isum := sha1.Sum(ix.Bytes())
+	ix.Write(isum[:])
+	return ix.Bytes()
+}
+
+// packEntries reads the index of pack id.
+func (d *diskBackend) packEntries(id plumbing.Hash) ([]idxEntry, error) {
+	f, err := os.Open(filepath.Join(d.dir, "objects", "pack", "pack-"+id.String()+".idx"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	idx := idxfile.NewMemoryIndex()
+	if err := idxfile.NewDecoder(f).Decode(idx); err != nil {
+		return nil, fmt.Errorf("pack %s: %w", id, err)
+	}
+	it, err := idx.Entries()
+	if err != nil {
+		return nil, fmt.Errorf("pack %s: %w", id, err)
+	}
+	defer it.Close()
+	var out []idxEntry
+	for {
+		e, err := it.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("pack %s: %w", id, err)
+		}
+		out = append(out, idxEntry{hash: e.Hash, crc: e.CRC32, offset: int64(e.Offset)})
+	}
+}
+
+// mergePacks durably writes one pack holding every entry of packs (which
+// must all be version-2 packs) and returns its id. The originals are left
+// in place for the caller to remove once the new pack is visible.
+func (d *diskBackend) mergePacks(packs []packInfo) (plumbing.Hash, error) {
+	dir := filepath.Join(d.dir, "objects", "pack")
+	tmp, err := os.CreateTemp(dir, "merge-*.pack.tmp")
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	defer func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}()
+	total := 0
+	for _, p := range packs {
+		total += p.count
+	}
+	sum := sha1.New()
+	w := io.MultiWriter(tmp, sum)
+	var head [12]byte
+	copy(head[:], "PACK")
+	binary.BigEndian.PutUint32(head[4:], 2)
+	binary.BigEndian.PutUint32(head[8:], uint32(total))
+	if _, err := w.Write(head[:]); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	lists := make([][]idxEntry, len(packs))
+	seen := make(map[plumbing.Hash]struct{}, total)
+	for i, p := range packs {
+		es, err := d.packEntries(p.id)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		if len(es) != p.count {
+			return plumbing.ZeroHash, fmt.Errorf("pack %s: index lists %d objects, expected %d", p.id, len(es), p.count)
+		}
+		for _, e := range es {
+			if _, dup := seen[e.hash]; dup {
+				return plumbing.ZeroHash, fmt.Errorf("object %s: %w", e.hash, errDuplicateObject)
+			}
+			seen[e.hash] = struct{}{}
+		}
+		lists[i] = es
+	}
+	seen = nil
+	entries := make([]idxEntry, 0, total)
+	at := int64(len(head)) // where the next source pack's entries start
+	for i, p := range packs {
+		es := lists[i]
+		n, err := copyPackBody(w, filepath.Join(dir, "pack-"+p.id.String()+".pack"))
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("pack %s: %w", p.id, err)
+		}
+		for _, e := range es {
+			e.offset += at - 12
+			entries = append(entries, e)
+		}
+		at += n
+		if at > maxMergedPack {
+			return plumbing.ZeroHash, fmt.Errorf("merged pack would exceed %d bytes", int64(maxMergedPack))
+		}
+	}
+	var id plumbing.Hash
+	copy(id[:], sum.Sum(nil))
+	if _, err := tmp.Write(id[:]); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if err := tmp.Sync(); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	base := filepath.Join(dir, "pack-"+id.String())
+	if err := os.Rename(tmp.Name(), base+".pack"); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	idx := encodeIndex(entries, id)
+	if err := writeFileSync(base+".idx.tmp", idx); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if err := os.Rename(base+".idx.tmp", base+".idx"); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return id, syncPath(dir)
+}
+
+// copyPackBody copies the entries of the pack at path (everything between
+// its 12-byte header and 20-byte trailer) to w, after checking the header.
+// It returns the number of bytes copied.
+func copyPackBody(w io.Writer, path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	var head [12]byte
+	if _, err := io.ReadFull(f, head[:]); err != nil {
+		return 0, err
+	}
+	if string(head[:4]) != "PACK" || binary.BigEndian.Uint32(head[4:]) != 2 {
+		return 0, fmt.Errorf("not a version-2 pack")
+	}
+	n := fi.Size() - 12 - 20
+	if n < 0 {
+		return 0, fmt.Errorf("truncated pack")
+	}
+	if _, err := io.CopyN(w, f, n); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
