@@ -39,6 +39,7 @@ type config struct {
 	tlsDir      string
 	tlsProxy    bool
 	metricsAddr string
+	pprof       bool
 
 	// ACME
 	hosts         []string // all --host names
@@ -91,7 +92,7 @@ type flagGroup struct {
 var flagGroups = []flagGroup{
 	{"Storage", []string{"data", "admin-password", "admin-password-file"}},
 	{"Git remote", []string{"remote", "push", "ssh-key", "ssh-authenticator", "authenticator", "ssh-known-hosts", "ssh-password", "tls-authenticator"}},
-	{"Listeners", []string{"http", "https", "host", "tls-cert", "tls-key", "tls-dir", "tls-proxy", "metrics"}},
+	{"Listeners", []string{"http", "https", "host", "tls-cert", "tls-key", "tls-dir", "tls-proxy", "metrics", "pprof"}},
 	{"Certificates (ACME)", []string{"acme", "acme-email", "acme-directory", "acme-cache", "acme-challenge",
 		"dns-key", "acme-dns-key", "dns-server", "acme-dns-server", "dns-port"}},
 	{"Accounts", []string{"tofu", "auth-header", "trusted-proxy"}},
@@ -138,6 +139,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (*c
 	fs.StringVar(&c.dnsServer, "acme-dns-server", "", "alias of --dns-server")
 	fs.IntVar(&c.dnsPort, "dns-port", 53, "port of --dns-server")
 	fs.StringVar(&c.metricsAddr, "metrics", "", "serve Prometheus metrics at /metrics on [ADDR:]PORT")
+	fs.BoolVar(&c.pprof, "pprof", false, "also serve Go's runtime profiles at /debug/pprof/ on the --metrics listener")
 	fs.BoolVar(&c.tofu, "tofu", false, "trust on first use: create unknown users at their first login")
 	fs.StringVar(&c.authHeader, "auth-header", "", "take the user from this request header (set by an authenticating proxy)")
 	fs.StringVar(&trusted, "trusted-proxy", "", "comma-separated CIDRs allowed to set --auth-header")
@@ -206,6 +208,9 @@ func (c *config) validate(trusted string) error {
 	}
 	if c.tlsProxy && c.httpsAddr != "" {
 		return errors.New("--tls-proxy is for plain HTTP behind a proxy: it cannot be combined with --https")
+	}
+	if c.pprof && c.metricsAddr == "" {
+		return errors.New("--pprof serves on the --metrics listener: give --metrics [ADDR:]PORT")
 	}
 	// --host may list several names (for the certificate); the first
 	// makes absolute URLs.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -81,11 +82,34 @@ func TestMetrics(t *testing.T) {
 	if _, ok := m["go_goroutines"]; !ok {
 		t.Error("no Go runtime metrics")
 	}
+	// Without --pprof the metrics listener serves no profiles.
+	if resp, err := http.Get("http://" + s.addrs["metrics"] + "/debug/pprof/"); err != nil || resp.StatusCode != 404 {
+		t.Errorf("GET /debug/pprof/ without --pprof: %v %v", resp.StatusCode, err)
+	}
 	// Unknown methods share one label value.
 	s.send(t, nil, request{method: "BREW", path: "/"})
 	if got := scrape(t, s.addrs["metrics"]); got[`caldav_http_requests_total{code="405",method="other"}`] == "" &&
 		got[`caldav_http_requests_total{code="501",method="other"}`] == "" {
 		t.Errorf("an unknown method is not counted as other: %v", filterPrefix(got, "caldav_http_requests_total"))
+	}
+}
+
+// TestPprof checks --pprof: Go's profiles on the metrics listener only.
+func TestPprof(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	s := start(t, bin, "--data", filepath.Join(t.TempDir(), "data"), "--admin-password", "secret", "--metrics", "127.0.0.1:0", "--pprof")
+	resp, err := http.Get("http://" + s.addrs["metrics"] + "/debug/pprof/heap?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "heap profile") {
+		t.Errorf("GET /debug/pprof/heap: %d\n%.300s", resp.StatusCode, b)
+	}
+	if resp, _ := s.send(t, nil, request{method: "GET", path: "/debug/pprof/", user: "root", pass: "secret"}); resp.StatusCode == 200 {
+		t.Error("profiles served on the main listener")
 	}
 }
 

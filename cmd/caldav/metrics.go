@@ -3,6 +3,7 @@ package main
 import (
 	"io/fs"
 	"net/http"
+	"net/http/pprof"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -75,10 +76,17 @@ func (m *metrics) throttledLogins(count func() uint64) {
 	}, func() float64 { return float64(count()) }))
 }
 
-// handler serves /metrics.
-func (m *metrics) handler() http.Handler {
+// handler serves /metrics and, withProfiles, net/http/pprof at /debug/pprof/.
+func (m *metrics) handler(withProfiles bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	if withProfiles {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	return mux
 }
 

@@ -219,7 +219,7 @@ func run(ctx context.Context, cfg *config, log *slog.Logger) error {
 		}
 	}
 	if cfg.metricsAddr != "" {
-		if _, err := serve(cfg.metricsAddr, a.metrics.handler(), nil, "metrics"); err != nil {
+		if _, err := serve(cfg.metricsAddr, a.metrics.handler(cfg.pprof), nil, "metrics"); err != nil {
 			return err
 		}
 	}
