@@ -1,6 +1,7 @@
 package gitstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -113,17 +114,17 @@ func (s *Store) diffTrees(ctx context.Context, prefix string, a, b plumbing.Hash
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ea, err := s.treeEntries(a)
+	ta, err := s.treeOrEmpty(a)
 	if err != nil {
 		return err
 	}
-	eb, err := s.treeEntries(b)
+	tb, err := s.treeOrEmpty(b)
 	if err != nil {
 		return err
 	}
-	join := func(n string) string {
+	join := func(n string) string { // n shares a tree's memory: copy it
 		if prefix == "" {
-			return n
+			return strings.Clone(n)
 		}
 		return prefix + "/" + n
 	}
@@ -144,29 +145,33 @@ func (s *Store) diffTrees(ctx context.Context, prefix string, a, b plumbing.Hash
 		return nil
 	}
 	i, j := 0, 0
-	for i < len(ea) || j < len(eb) {
+	for i < ta.len() || j < tb.len() {
+		if i < ta.len() && j < tb.len() && bytes.Equal(ta.entryBytes(i), tb.entryBytes(j)) {
+			i, j = i+1, j+1 // the same name, mode and id: the common case, no decoding
+			continue
+		}
 		var c int
 		switch {
-		case i == len(ea):
+		case i == ta.len():
 			c = 1
-		case j == len(eb):
+		case j == tb.len():
 			c = -1
 		default:
-			c = compareEntries(ea[i], eb[j])
+			c = compareEntries(ta.at(i), tb.at(j))
 		}
 		switch {
 		case c < 0:
-			if err := emit(ea[i], false); err != nil {
+			if err := emit(ta.at(i), false); err != nil {
 				return err
 			}
 			i++
 		case c > 0:
-			if err := emit(eb[j], true); err != nil {
+			if err := emit(tb.at(j), true); err != nil {
 				return err
 			}
 			j++
 		default:
-			x, y := ea[i], eb[j]
+			x, y := ta.at(i), tb.at(j)
 			i, j = i+1, j+1
 			if x.hash == y.hash {
 				continue
@@ -183,16 +188,12 @@ func (s *Store) diffTrees(ctx context.Context, prefix string, a, b plumbing.Hash
 	return nil
 }
 
-// treeEntries returns the entries of tree h in git order; none for zero.
-func (s *Store) treeEntries(h plumbing.Hash) ([]treeEntry, error) {
+// treeOrEmpty returns tree h, or an empty tree for zero.
+func (s *Store) treeOrEmpty(h plumbing.Hash) (*tree, error) {
 	if h.IsZero() {
-		return nil, nil
+		return &tree{}, nil
 	}
-	t, err := s.tree(h)
-	if err != nil {
-		return nil, err
-	}
-	return t.entries, nil
+	return s.tree(h)
 }
 
 // History returns the commits that changed path (a file or a directory),

@@ -249,7 +249,8 @@ func (s *Store) deltaHints(objs map[plumbing.Hash]rawObject) {
 		if err1 != nil || err2 != nil {
 			return
 		}
-		for _, e := range tn.entries {
+		for i := range tn.len() {
+			e := tn.at(i)
 			f, ok := to.lookup(e.name)
 			switch {
 			case !ok || f.hash == e.hash || f.isDir() != e.isDir():

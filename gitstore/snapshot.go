@@ -99,10 +99,10 @@ func (sn *Snapshot) List(dir string) ([]Entry, error) {
 		return nil, err
 	}
 	prefix := strings.Join(comps, "/")
-	out := make([]Entry, 0, len(t.entries))
+	out := make([]Entry, 0, t.len())
 	for _, i := range t.sortedByName() {
-		e := t.entries[i]
-		en, err := sn.s.childEntry(prefix, e.name, nodeOf(e))
+		e := t.at(int(i))
+		en, err := sn.s.childEntry(prefix, strings.Clone(e.name), nodeOf(e))
 		if err != nil {
 			return nil, err
 		}

@@ -148,7 +148,7 @@ func open(ctx context.Context, b backend, d *diskBackend, o Options) (*Store, er
 		b:        b,
 		disk:     d,
 		log:      o.Logger,
-		trees:    newGenCache[plumbing.Hash](24<<20, func(t *tree) int { return 2*len(t.raw) + 48*len(t.entries) + 64 }),
+		trees:    newGenCache[plumbing.Hash](24<<20, func(t *tree) int { return len(t.raw) + 4*len(t.offs) + 64 }),
 		comms:    newGenCache[plumbing.Hash](1<<16, func(*commitObj) int { return 1 }),
 		sizes:    newGenCache[plumbing.Hash](1<<20, func(int64) int { return 1 }),
 		writeSem: make(chan struct{}, 1),

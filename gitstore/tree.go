@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -23,16 +24,6 @@ type treeEntry struct {
 }
 
 func (e treeEntry) isDir() bool { return e.mode == filemode.Dir }
-
-// tree is an immutable decoded tree object, shared by all readers.
-type tree struct {
-	hash    plumbing.Hash
-	entries []treeEntry // git order
-	raw     []byte      // encoded form, the splice base of the next version
-
-	sortOnce sync.Once
-	byName   []int // entries indexes sorted by plain name, built lazily
-}
 
 // byteAt returns the byte at i of name, or '/' just past the end for a
 // directory, or -1: git orders directories as if their name ended in '/'.
@@ -68,85 +59,199 @@ func gitCompare(a string, ad bool, b string, bd bool) int {
 
 func compareEntries(x, y treeEntry) int { return gitCompare(x.name, x.isDir(), y.name, y.isDir()) }
 
-// search returns the position of (name, dir) in t's entries and whether it is there.
-func searchEntries(es []treeEntry, name string, dir bool) (int, bool) {
-	return slices.BinarySearchFunc(es, name, func(e treeEntry, n string) int {
-		return gitCompare(e.name, e.isDir(), n, dir)
-	})
+// tree is an immutable decoded tree object, shared by all readers. It
+// keeps the encoded form and where each entry starts in it, nothing
+// else: a 10,000-entry directory costs its encoding plus 4 bytes an
+// entry, holds no pointers for the garbage collector to follow, and its
+// next version is made by splicing bytes (see splice), not by
+// re-encoding every entry.
+//
+// raw is never modified once the tree exists; the names at returns are
+// strings sharing its memory (unsafe.String), which is sound only
+// because of that.
+type tree struct {
+	hash plumbing.Hash
+	raw  []byte   // encoded form; also the splice base of the next version
+	offs []uint32 // offs[i] is where entry i starts; offs[len] = len(raw)
+
+	sortOnce sync.Once
+	byName   []int32 // entry indexes sorted by plain name, built lazily
+}
+
+// len is the number of entries.
+func (t *tree) len() int { return max(len(t.offs)-1, 0) }
+
+// at returns entry i. Its name shares the tree's memory.
+func (t *tree) at(i int) treeEntry {
+	start, end := int(t.offs[i]), int(t.offs[i+1])
+	b := t.raw[start:end]
+	sp := bytes.IndexByte(b, ' ')
+	e := treeEntry{mode: parseMode(b[:sp])}
+	if n := len(b) - 21 - (sp + 1); n > 0 {
+		e.name = unsafe.String(&b[sp+1], n)
+	}
+	copy(e.hash[:], b[len(b)-20:])
+	return e
+}
+
+// entryBytes returns the encoding of entry i.
+func (t *tree) entryBytes(i int) []byte { return t.raw[t.offs[i]:t.offs[i+1]] }
+
+// parseMode reads an entry's octal mode, the common ones without a loop.
+func parseMode(b []byte) filemode.FileMode {
+	switch string(b) { // no allocation: compared in place
+	case "100644":
+		return filemode.Regular
+	case "40000":
+		return filemode.Dir
+	}
+	var m uint32
+	for _, c := range b {
+		m = m<<3 | uint32(c-'0')
+	}
+	return filemode.FileMode(m)
+}
+
+// search returns the position of (name, dir) among t's entries and
+// whether it is there.
+func (t *tree) search(name string, dir bool) (int, bool) {
+	lo, hi := 0, t.len()
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		e := t.at(m)
+		if gitCompare(e.name, e.isDir(), name, dir) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < t.len() {
+		e := t.at(lo)
+		return lo, e.name == name && e.isDir() == dir
+	}
+	return lo, false
 }
 
 // find looks up a name, whether it is a file or a directory.
-func findEntry(es []treeEntry, name string) (int, bool) {
-	if i, ok := searchEntries(es, name, false); ok {
+func (t *tree) find(name string) (int, bool) {
+	if i, ok := t.search(name, false); ok {
 		return i, true
 	}
-	return searchEntries(es, name, true)
+	return t.search(name, true)
 }
 
 func (t *tree) lookup(name string) (treeEntry, bool) {
-	i, ok := findEntry(t.entries, name)
+	i, ok := t.find(name)
 	if !ok {
 		return treeEntry{}, false
 	}
-	return t.entries[i], true
+	return t.at(i), true
 }
 
-// sortedByName returns the entries in plain name order (cached).
-func (t *tree) sortedByName() []int {
+// sortedByName returns the entry indexes in plain name order (cached).
+func (t *tree) sortedByName() []int32 {
 	t.sortOnce.Do(func() {
-		idx := make([]int, len(t.entries))
+		idx := make([]int32, t.len())
 		for i := range idx {
-			idx[i] = i
+			idx[i] = int32(i)
 		}
-		slices.SortFunc(idx, func(a, b int) int { return strings.Compare(t.entries[a].name, t.entries[b].name) })
+		slices.SortFunc(idx, func(a, b int32) int { return strings.Compare(t.at(int(a)).name, t.at(int(b)).name) })
 		t.byName = idx
 	})
 	return t.byName
 }
 
-// decodeTree parses a tree object's content. The entries' names are
-// substrings of one copy of the content, so a large tree costs two
-// allocations rather than one per entry, and walking its names in order
-// (to encode the next version, or to diff) reads memory sequentially.
+// decodeTree indexes a tree object's content, checking its layout.
 func decodeTree(h plumbing.Hash, data []byte) (*tree, error) {
-	t := &tree{hash: h, raw: data}
-	text := string(data)
-	t.entries = make([]treeEntry, 0, len(data)/40)
-	for len(data) > 0 {
-		sp := bytes.IndexByte(data, ' ')
-		if sp < 0 {
-			return nil, fmt.Errorf("tree %s: truncated entry", h)
-		}
-		m, err := strconv.ParseUint(string(data[:sp]), 8, 32)
-		if err != nil {
-			return nil, fmt.Errorf("tree %s: bad mode: %w", h, err)
-		}
-		data = data[sp+1:]
-		nul := bytes.IndexByte(data, 0)
-		if nul < 0 || len(data) < nul+21 {
-			return nil, fmt.Errorf("tree %s: truncated entry", h)
-		}
-		off := len(text) - len(data)
-		e := treeEntry{name: text[off : off+nul], mode: filemode.FileMode(m)}
-		copy(e.hash[:], data[nul+1:nul+21])
-		data = data[nul+21:]
-		t.entries = append(t.entries, e)
+	t := &tree{hash: h, raw: data, offs: make([]uint32, 0, len(data)/40+1)}
+	if len(data) > 1<<32-1 {
+		return nil, fmt.Errorf("tree %s: too large", h)
 	}
+	for pos := 0; pos < len(data); {
+		rest := data[pos:]
+		sp := bytes.IndexByte(rest[:min(len(rest), 8)], ' ')
+		if sp <= 0 {
+			return nil, fmt.Errorf("tree %s: bad entry mode", h)
+		}
+		for _, c := range rest[:sp] {
+			if c < '0' || c > '7' {
+				return nil, fmt.Errorf("tree %s: bad entry mode %q", h, rest[:sp])
+			}
+		}
+		nul := bytes.IndexByte(rest[sp+1:], 0)
+		if nul <= 0 || len(rest) < sp+1+nul+21 {
+			return nil, fmt.Errorf("tree %s: truncated entry", h)
+		}
+		t.offs = append(t.offs, uint32(pos))
+		pos += sp + 1 + nul + 21
+	}
+	t.offs = append(t.offs, uint32(len(data)))
 	return t, nil
 }
 
-// rebaseNames points the names of es, just encoded into data by
-// encodeTree, at one shared copy of data, for the reasons decodeTree's
-// names are: one allocation, sequential reads.
-func rebaseNames(es []treeEntry, data []byte) {
-	text := string(data)
-	off := 0
-	for i := range es {
-		off = strings.IndexByte(text[off:], ' ') + off + 1
-		n := len(es[i].name)
-		es[i].name = text[off : off+n]
-		off += n + 1 + len(plumbing.ZeroHash)
+// appendEntry appends the encoding of e to b.
+func appendEntry(b []byte, e treeEntry) []byte {
+	switch e.mode {
+	case filemode.Regular:
+		b = append(b, "100644"...)
+	case filemode.Dir:
+		b = append(b, "40000"...)
+	default:
+		b = strconv.AppendUint(b, uint64(e.mode), 8)
 	}
+	b = append(b, ' ')
+	b = append(b, e.name...)
+	b = append(b, 0)
+	return append(b, e.hash[:]...)
+}
+
+// splice returns the encoding and entry offsets of t with the entries at
+// positions remove (ascending) left out and add (in git order) inserted,
+// add[k] before t's entry at[k] (at ascending; t.len() for the end). The
+// unchanged runs are copied as bytes, so the cost is a copy of the tree,
+// whatever the number of entries.
+func (t *tree) splice(remove []int, add []treeEntry, at []int) ([]byte, []uint32) {
+	n := t.len()
+	size := len(t.raw)
+	for _, i := range remove {
+		size -= int(t.offs[i+1] - t.offs[i])
+	}
+	for _, e := range add {
+		size += len(e.name) + 28
+	}
+	raw := make([]byte, 0, size)
+	offs := make([]uint32, 0, n-len(remove)+len(add)+1)
+	run := 0 // first entry of t not yet copied
+	copyTo := func(end int) {
+		if end <= run {
+			return
+		}
+		shift := len(raw) - int(t.offs[run])
+		for k := run; k < end; k++ {
+			offs = append(offs, uint32(int(t.offs[k])+shift))
+		}
+		raw = append(raw, t.raw[t.offs[run]:t.offs[end]]...)
+		run = end
+	}
+	ri, ai := 0, 0
+	for i := 0; ; i++ {
+		for ai < len(add) && at[ai] == i {
+			copyTo(i)
+			offs = append(offs, uint32(len(raw)))
+			raw = appendEntry(raw, add[ai])
+			ai++
+		}
+		if i == n {
+			copyTo(n)
+			break
+		}
+		if ri < len(remove) && remove[ri] == i {
+			copyTo(i)
+			run = i + 1
+			ri++
+		}
+	}
+	return raw, append(offs, uint32(len(raw)))
 }
 
 // encodeTree serialises sorted entries into a tree object.

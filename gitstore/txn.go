@@ -141,8 +141,9 @@ func (t *Txn) List(dir string) ([]Entry, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range tr.entries {
-			names[e.name] = nodeOf(e)
+		for i := range tr.len() {
+			e := tr.at(i)
+			names[strings.Clone(e.name)] = nodeOf(e)
 		}
 	}
 	if n.m != nil {
@@ -268,16 +269,15 @@ func (t *Txn) build(m *mdir) (h plumbing.Hash, empty bool, err error) {
 	if len(m.kids) == 0 {
 		return m.base, m.base.IsZero() || m.base == emptyTree, nil
 	}
-	var old []treeEntry
-	var oldRaw []byte
+	old := &tree{}
 	if !m.base.IsZero() {
 		tr, err := t.s.tree(m.base)
 		if err != nil {
 			return plumbing.ZeroHash, false, err
 		}
-		old, oldRaw = tr.entries, tr.raw
+		old = tr
 	}
-	// The new entries of the changed names.
+	// The new entries of the changed names, in git order.
 	var add []treeEntry
 	for name, k := range m.kids {
 		switch {
@@ -294,40 +294,31 @@ func (t *Txn) build(m *mdir) (h plumbing.Hash, empty bool, err error) {
 			add = append(add, treeEntry{name: name, mode: filemode.Regular, hash: k.hash})
 		}
 	}
-	var es []treeEntry
-	if len(m.kids) <= 16 {
-		// Few changes (the common case): splice into a copy.
-		es = slices.Clone(old)
-		for name := range m.kids {
-			if i, ok := findEntry(es, name); ok {
-				es = slices.Delete(es, i, i+1)
-			}
+	slices.SortFunc(add, compareEntries)
+	// Splice them into the old encoding: the old entries of the changed
+	// names leave, the new ones go where git's order puts them.
+	var remove []int
+	for name := range m.kids {
+		if i, ok := old.find(name); ok {
+			remove = append(remove, i)
 		}
-		for _, e := range add {
-			i, _ := searchEntries(es, e.name, e.isDir())
-			es = slices.Insert(es, i, e)
-		}
-	} else {
-		es = make([]treeEntry, 0, len(old)+len(add))
-		for _, e := range old {
-			if _, changed := m.kids[e.name]; !changed {
-				es = append(es, e)
-			}
-		}
-		es = append(es, add...)
-		slices.SortFunc(es, compareEntries)
 	}
-	if len(es) == 0 {
+	slices.Sort(remove)
+	at := make([]int, len(add))
+	for i, e := range add {
+		at[i], _ = old.search(e.name, e.isDir())
+	}
+	raw, offs := old.splice(remove, add, at)
+	if len(offs) == 1 {
 		return plumbing.ZeroHash, true, nil
 	}
-	o := encodeTree(es)
+	o := newObject(plumbing.TreeObject, raw)
 	if o.hash != m.base {
 		if m.base != emptyTree {
-			o.base, o.baseData = m.base, oldRaw
+			o.base, o.baseData = m.base, old.raw
 		}
 		t.objs[o.hash] = o
-		rebaseNames(es, o.data)
-		t.s.trees.add(o.hash, &tree{hash: o.hash, entries: es, raw: o.data})
+		t.s.trees.add(o.hash, &tree{hash: o.hash, raw: raw, offs: offs})
 	}
 	return o.hash, false, nil
 }

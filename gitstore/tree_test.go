@@ -1,0 +1,135 @@
+package gitstore
+
+import (
+	"bytes"
+	"math/rand"
+	"slices"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+)
+
+// randomEntry is a file or directory entry with a name from a small
+// alphabet, so that names collide, prefix each other ("a" and "a.b") and
+// appear as both a file and a directory across edits.
+func randomEntry(r *rand.Rand) treeEntry {
+	const alphabet = "ab.-"
+	n := 1 + r.Intn(4)
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[r.Intn(len(alphabet))]
+	}
+	e := treeEntry{name: string(b), mode: filemode.Regular}
+	switch r.Intn(5) {
+	case 0:
+		e.mode = filemode.Dir
+	case 1:
+		e.mode = filemode.Executable
+	}
+	r.Read(e.hash[:])
+	return e
+}
+
+// TestTreeSplice checks splice against encoding the expected entries from
+// scratch: random trees, random removals and insertions (by name, as a
+// commit changes them), both sides in git order.
+func TestTreeSplice(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	for round := range 2000 {
+		// A valid tree: unique names, git order.
+		byName := map[string]treeEntry{}
+		for range r.Intn(30) {
+			e := randomEntry(r)
+			byName[e.name] = e
+		}
+		var es []treeEntry
+		for _, e := range byName {
+			es = append(es, e)
+		}
+		slices.SortFunc(es, compareEntries)
+		o := encodeTree(es)
+		old, err := decodeTree(o.hash, o.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if old.len() != len(es) {
+			t.Fatalf("round %d: decoded %d entries, want %d", round, old.len(), len(es))
+		}
+		for i, e := range es {
+			if got := old.at(i); got != e {
+				t.Fatalf("round %d: entry %d = %+v, want %+v", round, i, got, e)
+			}
+			if j, ok := old.find(e.name); !ok || j != i {
+				t.Fatalf("round %d: find(%q) = %d %v, want %d", round, e.name, j, ok, i)
+			}
+		}
+		// Change some names: remove, replace (maybe changing kind) or add.
+		changed := map[string]*treeEntry{}
+		for range r.Intn(6) {
+			e := randomEntry(r)
+			if r.Intn(3) == 0 {
+				changed[e.name] = nil
+			} else {
+				changed[e.name] = &e
+			}
+		}
+		var add []treeEntry
+		var remove []int
+		want := map[string]treeEntry{}
+		for n, e := range byName {
+			want[n] = e
+		}
+		for n, e := range changed {
+			if i, ok := old.find(n); ok {
+				remove = append(remove, i)
+			}
+			delete(want, n)
+			if e != nil {
+				add = append(add, *e)
+				want[n] = *e
+			}
+		}
+		slices.Sort(remove)
+		slices.SortFunc(add, compareEntries)
+		at := make([]int, len(add))
+		for i, e := range add {
+			at[i], _ = old.search(e.name, e.isDir())
+		}
+		raw, offs := old.splice(remove, add, at)
+		var wantEs []treeEntry
+		for _, e := range want {
+			wantEs = append(wantEs, e)
+		}
+		slices.SortFunc(wantEs, compareEntries)
+		if exp := encodeTree(wantEs); !bytes.Equal(raw, exp.data) {
+			t.Fatalf("round %d: splice differs from encoding\nold %v\nchanged %v\ngot  %q\nwant %q", round, es, changed, raw, exp.data)
+		}
+		nt, err := decodeTree(plumbing.ZeroHash, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(nt.offs, offs) {
+			t.Fatalf("round %d: offsets %v, decoding finds %v", round, offs, nt.offs)
+		}
+	}
+}
+
+// TestDecodeTreeRejectsDamage: a damaged tree is an error, not a panic.
+func TestDecodeTreeRejectsDamage(t *testing.T) {
+	good := encodeTree([]treeEntry{{name: "a.ics", mode: filemode.Regular}, {name: "d", mode: filemode.Dir}}).data
+	for i, data := range [][]byte{
+		good[:len(good)-1],                               // truncated hash
+		good[:5],                                         // mode only
+		append([]byte("1x0644"), good[6:]...),            // mode not octal
+		[]byte(" a\x00" + string(make([]byte, 20))),      // empty mode
+		[]byte("100644 \x00" + string(make([]byte, 20))), // empty name
+	} {
+		if _, err := decodeTree(plumbing.ZeroHash, data); err == nil {
+			t.Errorf("case %d (%q): no error", i, data)
+		}
+	}
+	if tr, err := decodeTree(plumbing.ZeroHash, good); err != nil || tr.len() != 2 {
+		t.Fatalf("good tree: %v", err)
+	}
+}
