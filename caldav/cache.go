@@ -1,64 +1,21 @@
 package caldav
 
 import (
-	"container/list"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
-	"sync"
 
 	"github.com/emersion/go-ical"
 
 	"github.com/gocaldav/gocaldav/caldav/icalobj"
 	"github.com/gocaldav/gocaldav/dav"
+	"github.com/gocaldav/gocaldav/internal/gencache"
 )
 
-// lru is a bounded, concurrency-safe cache evicting the least recently
-// used entry.
-type lru[V any] struct {
-	mu    sync.Mutex
-	max   int
-	order *list.List // front = most recent; values are *lruEntry[V]
-	byKey map[string]*list.Element
-}
-
-type lruEntry[V any] struct {
-	key string
-	val V
-}
-
-// newLRU returns a cache holding at most max entries.
-func newLRU[V any](max int) *lru[V] {
-	return &lru[V]{max: max, order: list.New(), byKey: map[string]*list.Element{}}
-}
-
-// get returns the value cached under key.
-func (c *lru[V]) get(key string) (V, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.byKey[key]; ok {
-		c.order.MoveToFront(e)
-		return e.Value.(*lruEntry[V]).val, true
-	}
-	var zero V
-	return zero, false
-}
-
-// put caches val under key.
-func (c *lru[V]) put(key string, val V) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.byKey[key]; ok {
-		e.Value.(*lruEntry[V]).val = val
-		c.order.MoveToFront(e)
-		return
-	}
-	c.byKey[key] = c.order.PushFront(&lruEntry[V]{key: key, val: val})
-	for c.order.Len() > c.max {
-		last := c.order.Back()
-		c.order.Remove(last)
-		delete(c.byKey, last.Value.(*lruEntry[V]).key)
-	}
+// newCache returns a cache keyed by strings holding about entries values
+// (two generations of max/2, see gencache).
+func newCache[V any](entries int) *gencache.Cache[string, V] {
+	return gencache.New[string, V](max(entries/2, 1), nil)
 }
 
 // object is a stored calendar object, parsed once per blob: the git blob
@@ -78,7 +35,7 @@ type object struct {
 // err set; only a failure to read the store is an error.
 func (h *handler) load(n *dav.Node) (*object, error) {
 	if n.Hash != "" {
-		if o, ok := h.objects.get(n.Hash); ok {
+		if o, ok := h.objects.Get(n.Hash); ok {
 			return o, nil
 		}
 	}
@@ -89,7 +46,7 @@ func (h *handler) load(n *dav.Node) (*object, error) {
 	o := parseObject(data)
 	h.parses.Add(1)
 	if n.Hash != "" {
-		h.objects.put(n.Hash, o)
+		h.objects.Put(n.Hash, o)
 	}
 	return o, nil
 }
@@ -99,7 +56,7 @@ func (h *handler) load(n *dav.Node) (*object, error) {
 // calendar does not parse them all again.
 func (h *handler) uid(n *dav.Node) (string, error) {
 	if n.Hash != "" {
-		if u, ok := h.uids.get(n.Hash); ok {
+		if u, ok := h.uids.Get(n.Hash); ok {
 			return u, nil
 		}
 	}
@@ -108,7 +65,7 @@ func (h *handler) uid(n *dav.Node) (string, error) {
 		return "", err
 	}
 	if n.Hash != "" {
-		h.uids.put(n.Hash, o.uid)
+		h.uids.Put(n.Hash, o.uid)
 	}
 	return o.uid, nil
 }
@@ -118,8 +75,8 @@ func (h *handler) uid(n *dav.Node) (string, error) {
 func (h *handler) remember(data []byte, cal *ical.Calendar) {
 	id := blobID(data)
 	o := &object{cal: cal, uid: uidOf(cal)}
-	h.objects.put(id, o)
-	h.uids.put(id, o.uid)
+	h.objects.Put(id, o)
+	h.uids.Put(id, o.uid)
 }
 
 // blobID is the git blob id of data.

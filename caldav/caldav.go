@@ -54,6 +54,7 @@ import (
 	"github.com/gocaldav/gocaldav/caldav/recur"
 	"github.com/gocaldav/gocaldav/caldav/tz"
 	"github.com/gocaldav/gocaldav/dav"
+	"github.com/gocaldav/gocaldav/internal/gencache"
 )
 
 // Defaults used where an Options field is zero.
@@ -179,11 +180,11 @@ func register(s *dav.Server, o Options) *handler {
 		s.Registry = dav.NewRegistry()
 	}
 	h := &handler{s: s, o: o.withDefaults(s)}
-	h.objects = newLRU[*object](h.o.CacheEntries)
-	h.uids = newLRU[string](max(10*h.o.CacheEntries, 100_000))
-	h.zones = newLRU[*zoneResult](256)
-	h.spans = newLRU[*span](max(10*h.o.CacheEntries, 100_000))
-	h.validated = newLRU[*validation](64)
+	h.objects = newCache[*object](h.o.CacheEntries)
+	h.uids = newCache[string](max(10*h.o.CacheEntries, 100_000))
+	h.zones = newCache[*zoneResult](256)
+	h.spans = newCache[*span](max(10*h.o.CacheEntries, 100_000))
+	h.validated = newCache[*validation](64)
 	h.registerProperties(s.Registry)
 	registerPrincipalProperties(s.Registry)
 	h.registerReports(s.Registry)
@@ -218,20 +219,20 @@ type handler struct {
 	s *dav.Server
 	o Options
 	// objects caches parsed calendar objects by git blob id.
-	objects *lru[*object]
+	objects *gencache.Cache[string, *object]
 	// uids caches the UIDs of objects by git blob id; it is larger than
 	// objects because its entries are small.
-	uids *lru[string]
+	uids *gencache.Cache[string, string]
 	// parses counts the objects parsed on a cache miss.
 	parses atomic.Int64
 	// zones caches parsed calendar-timezone values by their text.
-	zones *lru[*zoneResult]
+	zones *gencache.Cache[string, *zoneResult]
 	// uidIdx keeps each calendar's UIDs current for PUT checks.
 	uidIdx uidIndexes
 	// spans caches objects' time spans by blob id for calendar-query.
-	spans *lru[*span]
+	spans *gencache.Cache[string, *span]
 	// validated remembers recent PUT validations (see validate).
-	validated *lru[*validation]
+	validated *gencache.Cache[string, *validation]
 }
 
 // Names of the CalDAV elements and properties used here.

@@ -555,8 +555,8 @@ func TestParseCache(t *testing.T) {
 		t.Errorf("%d objects parsed again", n)
 	}
 	// A fresh handler parses each object once, then never again.
-	e.cal.objects = newLRU[*object](100)
-	e.cal.uids = newLRU[string](100)
+	e.cal.objects = newCache[*object](100)
+	e.cal.uids = newCache[string](100)
 	base = e.cal.parses.Load()
 	for range 3 {
 		calQuery(e, cal, "1", `<D:getetag/>`, `<C:comp-filter name="VEVENT"/>`)

@@ -199,12 +199,12 @@ var errNotTimezone = errors.New("a calendar with exactly one VTIMEZONE and no ot
 // CALDAV:calendar-timezone, RFC 4791 §5.2.2, or a query's CALDAV:timezone,
 // §9.8) into a location, caching the result by text.
 func (h *handler) parseZone(text string) (*time.Location, error) {
-	if z, ok := h.zones.get(text); ok {
+	if z, ok := h.zones.Get(text); ok {
 		return z.loc, z.err
 	}
 	z := &zoneResult{}
 	z.loc, z.err = h.compileZone(text)
-	h.zones.put(text, z)
+	h.zones.Put(text, z)
 	return z.loc, z.err
 }
 

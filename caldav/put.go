@@ -64,11 +64,11 @@ func (h *handler) validate(body []byte, r icalobj.Rules) (*icalobj.Summary, erro
 		zone = r.Floating.String()
 	}
 	key := blobID(body) + "\x00" + strings.Join(r.Components, ",") + "\x00" + zone
-	if v, ok := h.validated.get(key); ok {
+	if v, ok := h.validated.Get(key); ok {
 		return v.sum, v.err
 	}
 	sum, err := icalobj.Validate(body, r)
-	h.validated.put(key, &validation{sum, err})
+	h.validated.Put(key, &validation{sum, err})
 	return sum, err
 }
 

@@ -161,7 +161,7 @@ func (p prefilter) excludes(s *span) bool {
 // parsing the object) on the first request for its blob id.
 func (h *handler) spanFor(n *dav.Node) (*span, error) {
 	if n.Hash != "" {
-		if s, ok := h.spans.get(n.Hash); ok {
+		if s, ok := h.spans.Get(n.Hash); ok {
 			return s, nil
 		}
 	}
@@ -174,7 +174,7 @@ func (h *handler) spanFor(n *dav.Node) (*span, error) {
 	}
 	s := spanOf(o.cal, h.o.Resolver, h.recurLimits(spanInstances))
 	if n.Hash != "" {
-		h.spans.put(n.Hash, s)
+		h.spans.Put(n.Hash, s)
 	}
 	return s, nil
 }

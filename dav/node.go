@@ -6,11 +6,11 @@ import (
 	"io/fs"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gocaldav/gocaldav/dav/propfile"
 	"github.com/gocaldav/gocaldav/gitstore"
+	"github.com/gocaldav/gocaldav/internal/gencache"
 )
 
 // Reader is the read side of the store: a snapshot, or a batch in
@@ -75,7 +75,7 @@ func (n *Node) Props() *propfile.Props {
 		}
 		n.propHash = e.Hash
 	}
-	if p, ok := parsedProps.get(n.propHash); ok {
+	if p, ok := parsedProps.Get(n.propHash); ok {
 		n.props = p
 		return p
 	}
@@ -91,39 +91,16 @@ func (n *Node) Props() *propfile.Props {
 		return n.props
 	}
 	p.Migrate(time.Now())
-	parsedProps.put(n.propHash, p)
+	parsedProps.Put(n.propHash, p)
 	n.props = p
 	return n.props
 }
 
-// propCache holds parsed property files by blob id. Entries are shared
-// and must not be modified: writers Clone first. When full it starts over
-// (the working set of a busy server is refilled within a few requests).
-type propCache struct {
-	mu  sync.RWMutex
-	m   map[string]*propfile.Props
-	max int
-}
-
-// parsedProps is the process-wide cache: a blob id names the same bytes
-// in every repository.
-var parsedProps = &propCache{m: map[string]*propfile.Props{}, max: 50_000}
-
-func (c *propCache) get(hash string) (*propfile.Props, bool) {
-	c.mu.RLock()
-	p, ok := c.m[hash]
-	c.mu.RUnlock()
-	return p, ok
-}
-
-func (c *propCache) put(hash string, p *propfile.Props) {
-	c.mu.Lock()
-	if len(c.m) >= c.max {
-		clear(c.m)
-	}
-	c.m[hash] = p
-	c.mu.Unlock()
-}
+// parsedProps holds parsed property files by blob id, process-wide (a
+// blob id names the same bytes in every repository): about 40,000, the
+// property files of a few calendars of 10,000 events. Entries are shared
+// and must not be modified: writers Clone first.
+var parsedProps = gencache.New[string, *propfile.Props](20_000, nil)
 
 // SetProps replaces the node's properties in memory (see writeProps).
 func (n *Node) SetProps(p *propfile.Props) { n.props = p }

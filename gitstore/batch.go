@@ -172,7 +172,7 @@ func (s *Store) flushQueue() {
 	}
 	for _, j := range group {
 		for h, n := range j.sizes {
-			s.sizes.add(h, n)
+			s.sizes.Add(h, n)
 		}
 	}
 	s.head.Store(last.snap)

@@ -218,7 +218,7 @@ func (d *diskBackend) persist(objs []rawObject, old, new plumbing.Hash, reflog [
 // pendLimit is the content size of journalled objects held in memory
 // before they are packed early; each pack stores the newest version of a
 // tree in full, so larger packs compress history better.
-const pendLimit = 64 << 20
+const pendLimit = 32 << 20
 
 // materializeLoop packs journalled objects once enough accumulated, or a
 // second after the last commit.

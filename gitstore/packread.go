@@ -13,7 +13,9 @@ import (
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
+	"github.com/gocaldav/gocaldav/internal/gencache"
 )
 
 // Packed objects are read here, not through go-git: reads need no lock
@@ -44,11 +46,11 @@ type packReader struct {
 	dir  string
 	mu   sync.Mutex // guards set swaps
 	set  *packSet
-	base *genCache[baseKey, rawObject]
+	base *gencache.Cache[baseKey, rawObject]
 }
 
 func newPackReader(dir string) *packReader {
-	r := &packReader{dir: dir, base: newGenCache[baseKey](16<<20, func(o rawObject) int { return len(o.data) + 64 })}
+	r := &packReader{dir: dir, base: gencache.New[baseKey](8<<20, func(o rawObject) int { return len(o.data) + 64 })}
 	r.set = &packSet{}
 	return r
 }
@@ -261,12 +263,12 @@ func inflateAt(p *packFile, off int64, dst []byte) error {
 // cachedAt is readAt through the delta base cache.
 func (r *packReader) cachedAt(set *packSet, p *packFile, off int64, depth int) (rawObject, error) {
 	k := baseKey{p.id, off}
-	if o, ok := r.base.get(k); ok {
+	if o, ok := r.base.Get(k); ok {
 		return o, nil
 	}
 	o, err := r.readAt(set, p, off, depth+1)
 	if err == nil {
-		r.base.add(k, o)
+		r.base.Add(k, o)
 	}
 	return o, err
 }

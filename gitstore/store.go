@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/gocaldav/gocaldav/internal/gencache"
 )
 
 // PushMode says when commits are pushed to the remote.
@@ -93,9 +95,9 @@ type Store struct {
 	b     backend
 	disk  *diskBackend // nil for memory stores
 	log   *slog.Logger
-	trees *genCache[plumbing.Hash, *tree]
-	comms *genCache[plumbing.Hash, *commitObj]
-	sizes *genCache[plumbing.Hash, int64]
+	trees *gencache.Cache[plumbing.Hash, *tree]
+	comms *gencache.Cache[plumbing.Hash, *commitObj]
+	sizes *gencache.Cache[plumbing.Hash, int64]
 	head  atomic.Pointer[Snapshot]
 
 	writeSem chan struct{} // held while a batch is built
@@ -148,9 +150,9 @@ func open(ctx context.Context, b backend, d *diskBackend, o Options) (*Store, er
 		b:        b,
 		disk:     d,
 		log:      o.Logger,
-		trees:    newGenCache[plumbing.Hash](24<<20, func(t *tree) int { return len(t.raw) + 4*len(t.offs) + 64 }),
-		comms:    newGenCache[plumbing.Hash](1<<16, func(*commitObj) int { return 1 }),
-		sizes:    newGenCache[plumbing.Hash](1<<20, func(int64) int { return 1 }),
+		trees:    gencache.New[plumbing.Hash](8<<20, func(t *tree) int { return len(t.raw) + 4*len(t.offs) + 64 }),
+		comms:    gencache.New[plumbing.Hash](1<<13, func(*commitObj) int { return 1 }),
+		sizes:    gencache.New[plumbing.Hash](1<<17, func(int64) int { return 1 }),
 		writeSem: make(chan struct{}, 1),
 		inflight: map[plumbing.Hash]rawObject{},
 		closed:   make(chan struct{}),
@@ -254,7 +256,7 @@ func (s *Store) tree(h plumbing.Hash) (*tree, error) {
 	if h == emptyTree {
 		return &tree{hash: h}, nil
 	}
-	if t, ok := s.trees.get(h); ok {
+	if t, ok := s.trees.Get(h); ok {
 		return t, nil
 	}
 	o, err := s.object(h)
@@ -268,13 +270,13 @@ func (s *Store) tree(h plumbing.Hash) (*tree, error) {
 	if err != nil {
 		return nil, asStorage("gitstore", err)
 	}
-	s.trees.add(h, t)
+	s.trees.Add(h, t)
 	return t, nil
 }
 
 // commit returns the decoded commit h; ErrUnknownCommit when absent.
 func (s *Store) commit(h plumbing.Hash) (*commitObj, error) {
-	if c, ok := s.comms.get(h); ok {
+	if c, ok := s.comms.Get(h); ok {
 		return c, nil
 	}
 	o, err := s.object(h)
@@ -291,13 +293,13 @@ func (s *Store) commit(h plumbing.Hash) (*commitObj, error) {
 	if err != nil {
 		return nil, asStorage("gitstore", err)
 	}
-	s.comms.add(h, c)
+	s.comms.Add(h, c)
 	return c, nil
 }
 
 // blobSize returns the size of blob h.
 func (s *Store) blobSize(h plumbing.Hash) (int64, error) {
-	if n, ok := s.sizes.get(h); ok {
+	if n, ok := s.sizes.Get(h); ok {
 		return n, nil
 	}
 	o, err := s.object(h)
@@ -305,7 +307,7 @@ func (s *Store) blobSize(h plumbing.Hash) (int64, error) {
 		return 0, fmt.Errorf("gitstore: blob %s: %w", h, err)
 	}
 	n := int64(len(o.data))
-	s.sizes.add(h, n)
+	s.sizes.Add(h, n)
 	return n, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 )
 
@@ -318,7 +319,7 @@ func (t *Txn) build(m *mdir) (h plumbing.Hash, empty bool, err error) {
 			o.base, o.baseData = m.base, old.raw
 		}
 		t.objs[o.hash] = o
-		t.s.trees.add(o.hash, &tree{hash: o.hash, raw: raw, offs: offs})
+		t.s.trees.Add(o.hash, &tree{hash: o.hash, raw: raw, offs: offs})
 	}
 	return o.hash, false, nil
 }

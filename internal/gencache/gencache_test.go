@@ -1,0 +1,41 @@
+package gencache
+
+import "testing"
+
+func TestBudgetAndPromotion(t *testing.T) {
+	c := New[int, string](3, nil)
+	for i := range 3 {
+		c.Add(i, "v")
+	}
+	// The fourth entry overflows the budget: 0..3 become the old generation.
+	c.Add(3, "v")
+	if _, ok := c.Get(0); !ok { // promoted to the new generation
+		t.Fatal("0 lost after one rotation")
+	}
+	for i := 10; i < 14; i++ { // rotate again: the old generation (1, 2, 3) is dropped
+		c.Add(i, "v")
+	}
+	if _, ok := c.Get(1); ok {
+		t.Error("1 survived two rotations without a hit")
+	}
+	if _, ok := c.Get(0); !ok {
+		t.Error("0, hit after the first rotation, was dropped by the second")
+	}
+	if n := c.Len(); n > 2*3+2 {
+		t.Errorf("%d entries held, budget 3 per generation", n)
+	}
+}
+
+func TestCostAndPut(t *testing.T) {
+	c := New[string, []byte](10, func(b []byte) int { return len(b) })
+	c.Add("a", make([]byte, 6))
+	c.Put("a", make([]byte, 2)) // replaces, and the cost follows
+	c.Add("b", make([]byte, 7))
+	if v, ok := c.Get("a"); !ok || len(v) != 2 {
+		t.Fatalf("a = %d bytes, %v", len(v), ok)
+	}
+	c.Add("a", make([]byte, 9)) // Add keeps the current value
+	if v, _ := c.Get("a"); len(v) != 2 {
+		t.Errorf("Add replaced a value: %d bytes", len(v))
+	}
+}
