@@ -51,6 +51,19 @@ func (h *handler) load(n *dav.Node) (*object, error) {
 	return o, nil
 }
 
+// knownICalendar reports whether object node n is known to parse, without
+// parsing it: its parse or its span (made only from a parse) is cached.
+func (h *handler) knownICalendar(n *dav.Node) bool {
+	if n.Hash == "" {
+		return false
+	}
+	if o, ok := h.objects.Get(n.Hash); ok {
+		return o.cal != nil
+	}
+	s, ok := h.spans.Get(n.Hash)
+	return ok && s != nil
+}
+
 // uid returns the UID of object node n, from the UID cache when its blob
 // was seen before, so checking a PUT against every member of a large
 // calendar does not parse them all again.

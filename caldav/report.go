@@ -112,6 +112,11 @@ func (h *handler) options(loc *time.Location) query.Options {
 
 // respond adds the response for object (or collection) n: the requested
 // properties as PROPFIND gives them, and calendar-data when asked.
+// unparsed stands for an object known to be iCalendar (its span exists)
+// that respond reads only if the calendar-data asked for needs the
+// parsed form: the stored bytes are sent as they are otherwise.
+var unparsed = &object{}
+
 func (r *reportRun) respond(ctx context.Context, n *dav.Node, o *object) error {
 	r.count++
 	if r.count > r.h.o.MaxResults {
@@ -124,7 +129,12 @@ func (r *reportRun) respond(ctx context.Context, n *dav.Node, o *object) error {
 	if r.req.data == nil {
 		return nil
 	}
-	if o == nil || o.cal == nil {
+	if o == unparsed && !r.req.data.Identity() {
+		if o, err = r.h.load(n); err != nil {
+			return err
+		}
+	}
+	if o == nil || (o != unparsed && o.cal == nil) {
 		resp.Name(http.StatusNotFound, nameCalendarData)
 		return nil
 	}
@@ -134,7 +144,7 @@ func (r *reportRun) respond(ctx context.Context, n *dav.Node, o *object) error {
 			return fmt.Errorf("caldav: %w", err)
 		}
 	}
-	data, err := r.req.data.Render(stored, o.cal, r.h.options(r.zoneFor(n)))
+	data, err := r.req.data.Render(stored, o.cal, r.h.options(r.zoneFor(n))) // o.cal is nil only for unparsed, when identity
 	switch {
 	case recur.IsTooMany(err):
 		return errTooMany(fmt.Sprintf("%s expands to more than %d instances", n.Href(), r.h.o.ExpandLimit))
@@ -198,14 +208,19 @@ func (h *handler) calendarQuery(ctx context.Context, c *dav.Call, n *dav.Node, r
 	opts := h.options(zone)
 	run := &reportRun{h: h, c: c, req: req, ms: dav.NewMultistatus(), zoneFor: func(*dav.Node) *time.Location { return zone }}
 	pre := prefilterOf(filter)
+	quick := timeRangeOnlyOf(filter)
 	for _, t := range targets {
 		if err := ctx.Err(); err != nil {
 			return 0, nil, err
 		}
+		var sp *span
 		if len(pre) > 0 {
 			// Objects whose instances lie elsewhere in time cannot match.
-			if s, err := h.spanFor(t); err == nil && s != nil && pre.excludes(s) {
-				continue
+			if s, err := h.spanFor(t); err == nil && s != nil {
+				if pre.excludes(s) {
+					continue
+				}
+				sp = s
 			}
 		}
 		if ok, err := h.s.Allowed(ctx, c, t.Segs, "read"); err != nil || !ok {
@@ -213,6 +228,18 @@ func (h *handler) calendarQuery(ctx context.Context, c *dav.Call, n *dav.Node, r
 				return 0, nil, fmt.Errorf("caldav: access check: %w", err)
 			}
 			continue
+		}
+		if quick != nil && sp != nil && len(sp.exact[quick.comp]) <= h.o.ExpandLimit {
+			// A time range on an object whose few instances are known:
+			// decided without parsing it.
+			if matched, decided := sp.decide(quick); decided {
+				if matched {
+					if err := run.respond(ctx, t, unparsed); err != nil {
+						return 0, nil, err
+					}
+				}
+				continue
+			}
 		}
 		o, err := h.load(t)
 		if err != nil {
@@ -322,7 +349,11 @@ func (h *handler) calendarMultiget(ctx context.Context, c *dav.Call, _ *dav.Node
 			continue
 		}
 		var o *object
-		if !n.Collection {
+		switch {
+		case n.Collection:
+		case req.data == nil || (req.data.Identity() && h.knownICalendar(n)):
+			o = unparsed // no data asked for, or the stored bytes are the answer
+		default:
 			if o, err = h.load(n); err != nil {
 				return 0, nil, err
 			}

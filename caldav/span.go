@@ -18,7 +18,17 @@ import (
 // is cached by blob id, so it is computed once per stored version.
 type span struct {
 	comps map[string]interval // component name → bounds
+	// exact holds, for a VEVENT or VJOURNAL that is the object's only
+	// group of its type, every one of its instances, when they are few
+	// (at most exactInstances) and the same in every time zone (no
+	// floating or all-day times). A filter asking only for a time range
+	// on that component is then decided from them, without parsing the
+	// object (see decide).
+	exact map[string][]recur.Instance
 }
+
+// exactInstances bounds the instances a span keeps to decide queries.
+const exactInstances = 64
 
 // interval is a closed span of time; a zero bound is open (unbounded).
 type interval struct {
@@ -35,14 +45,128 @@ const spanInstances = 2000
 // spanOf computes the span of a parsed object.
 func spanOf(cal *ical.Calendar, resolver recur.Resolver, lim recur.Limits) *span {
 	s := &span{comps: map[string]interval{}}
-	for _, g := range recur.Groups(cal) {
+	groups := recur.Groups(cal)
+	count := map[string]int{}
+	for _, g := range groups {
+		count[g.Name]++
+	}
+	for _, g := range groups {
 		iv := groupInterval(cal, g, resolver, lim)
 		if old, ok := s.comps[g.Name]; ok {
 			iv = union(old, iv)
 		}
 		s.comps[g.Name] = iv
+		if count[g.Name] == 1 && (g.Name == ical.CompEvent || g.Name == ical.CompJournal) {
+			if in, ok := exactOf(cal, g, resolver, lim); ok {
+				if s.exact == nil {
+					s.exact = map[string][]recur.Instance{}
+				}
+				s.exact[g.Name] = in
+			}
+		}
 	}
 	return s
+}
+
+// probeZone is a floating time zone unlike UTC, to tell whether a
+// group's instances depend on the zone they are read in.
+var probeZone = time.FixedZone("probe", 7*3600+1800)
+
+// exactOf lists the instances of group g when there are at most
+// exactInstances and they do not depend on the floating time zone. The
+// instances keep only what recur.Context.Overlaps reads: times, kinds,
+// and a component carrying the name alone.
+func exactOf(cal *ical.Calendar, g recur.Group, resolver recur.Resolver, lim recur.Limits) ([]recur.Instance, bool) {
+	list := func(floating *time.Location) ([]recur.Instance, bool) {
+		set, err := recur.New(g.Components, recur.Context{Calendar: cal, Resolver: resolver, Floating: floating})
+		if err != nil {
+			return nil, false
+		}
+		var out []recur.Instance
+		complete := true
+		err = set.Each(time.Time{}, time.Time{}, lim, func(in recur.Instance) bool {
+			if len(out) == exactInstances {
+				complete = false
+				return false
+			}
+			in.Component = nameOnly(g.Name)
+			in.RecurrenceID = time.Time{}
+			in.Override = false
+			out = append(out, in)
+			return true
+		})
+		return out, err == nil && complete
+	}
+	utc, ok := list(nil)
+	if !ok {
+		return nil, false
+	}
+	other, ok := list(probeZone)
+	if !ok || len(other) != len(utc) {
+		return nil, false
+	}
+	for i := range utc {
+		a, b := utc[i], other[i]
+		if a.AllDay || !a.Start.Equal(b.Start) || !a.End.Equal(b.End) || a.HasStart != b.HasStart || a.EndKind != b.EndKind {
+			return nil, false
+		}
+	}
+	return utc, true
+}
+
+// nameOnly returns a shared, empty component named name.
+func nameOnly(name string) *ical.Component {
+	switch name {
+	case ical.CompEvent:
+		return eventStub
+	case ical.CompJournal:
+		return journalStub
+	}
+	return &ical.Component{Name: name}
+}
+
+var (
+	eventStub   = &ical.Component{Name: ical.CompEvent}
+	journalStub = &ical.Component{Name: ical.CompJournal}
+)
+
+// timeRangeOnly is a filter a span can decide alone: VCALENDAR holding
+// exactly one VEVENT or VJOURNAL comp-filter with a time-range and
+// nothing else.
+type timeRangeOnly struct {
+	comp       string
+	start, end time.Time
+}
+
+// timeRangeOnlyOf returns f as a timeRangeOnly, or nil when it asks for more.
+func timeRangeOnlyOf(f *query.Filter) *timeRangeOnly {
+	if f == nil || f.Comp == nil || f.Comp.Name != ical.CompCalendar || f.Comp.IsNotDefined || len(f.Comp.Props) > 0 || len(f.Comp.Comps) != 1 {
+		return nil
+	}
+	c := f.Comp.Comps[0]
+	if c.IsNotDefined || c.TimeRange == nil || len(c.Props) > 0 || len(c.Comps) > 0 || (c.Name != ical.CompEvent && c.Name != ical.CompJournal) {
+		return nil
+	}
+	return &timeRangeOnly{comp: c.Name, start: c.TimeRange.Start, end: c.TimeRange.End}
+}
+
+// decide answers the filter q from the span alone: matched, and whether
+// the span could decide (it holds the component's exact instances).
+func (s *span) decide(q *timeRangeOnly) (matched, decided bool) {
+	if _, ok := s.comps[q.comp]; !ok {
+		return false, true // no such component: nothing to match
+	}
+	list, ok := s.exact[q.comp]
+	if !ok {
+		return false, false
+	}
+	var ctx recur.Context
+	for _, in := range list {
+		if ctx.Overlaps(in, q.start, q.end) {
+			return true, true
+		}
+	}
+	return false, true
 }
 
 // groupInterval bounds one master-and-overrides group; any failure gives

@@ -120,3 +120,107 @@ func TestSpanNeverExcludesAMatch(t *testing.T) {
 	}
 	t.Logf("prefilter excluded %d object×query×zone cases", excluded)
 }
+
+// TestSpanDecidesLikeTheFilter: whenever a span decides a time-range
+// filter from its exact instances, the answer is the full filter's, in
+// every floating zone; and it decides most timed objects. Ranges and
+// events share the hour grid, so the boundary cases of RFC 4791 §9.9
+// (touching ends, zero duration) occur.
+func TestSpanDecidesLikeTheFilter(t *testing.T) {
+	r := rand.New(rand.NewSource(6578))
+	objects := spanEvents(r, 300)
+	for i := range 60 { // zero-duration events and DTEND equal to DTSTART
+		start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.Intn(2*365*24)) * time.Hour)
+		dt := start.Format("20060102T150405Z")
+		end := ""
+		if i%2 == 0 {
+			end = "DTEND:" + dt + "\r\n"
+		}
+		objects = append(objects, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:z"+fmt.Sprint(i)+
+			"\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:"+dt+"\r\n"+end+"END:VEVENT\r\nEND:VCALENDAR\r\n")
+	}
+	cals := make([]*ical.Calendar, len(objects))
+	spans := make([]*span, len(objects))
+	for i, obj := range objects {
+		cal, err := icalobj.Parse([]byte(obj))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cals[i], spans[i] = cal, spanOf(cal, nil, recur.Limits{MaxInstances: spanInstances})
+	}
+	decided, matches := 0, 0
+	for q := 0; q < 60; q++ {
+		start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.Intn(3*365*24)) * time.Hour)
+		end := start.Add(time.Duration(1+r.Intn(24*40)) * time.Hour)
+		comp := "VEVENT"
+		if q%5 == 0 {
+			comp = "VJOURNAL"
+		}
+		doc := etree.NewDocument()
+		if err := doc.ReadFromString(`<C:filter xmlns:C="urn:ietf:params:xml:ns:caldav"><C:comp-filter name="VCALENDAR"><C:comp-filter name="` + comp + `">` +
+			`<C:time-range start="` + start.Format("20060102T150405Z") + `" end="` + end.Format("20060102T150405Z") + `"/></C:comp-filter></C:comp-filter></C:filter>`); err != nil {
+			t.Fatal(err)
+		}
+		f, err := query.ParseFilter(doc.Root())
+		if err != nil {
+			t.Fatal(err)
+		}
+		quick := timeRangeOnlyOf(f)
+		if quick == nil {
+			t.Fatal("a lone time-range filter is not recognised")
+		}
+		for i, cal := range cals {
+			got, ok := spans[i].decide(quick)
+			if !ok {
+				continue
+			}
+			decided++
+			if got {
+				matches++
+			}
+			for _, zone := range []*time.Location{time.UTC, time.FixedZone("+14", 14*3600), time.FixedZone("-12", -12*3600)} {
+				want, err := f.Match(cal, query.Options{Floating: zone})
+				if err != nil {
+					t.Fatalf("object %d: %v", i, err)
+				}
+				if got != want {
+					t.Fatalf("object %d, zone %v, [%v, %v): span decides %v, the filter says %v:\n%s", i, zone, start, end, got, want, objects[i])
+				}
+			}
+		}
+	}
+	if decided < 60*len(objects)/3 || matches == 0 {
+		t.Fatalf("the span decided %d of %d cases (%d matches)", decided, 60*len(objects), matches)
+	}
+	t.Logf("span decided %d of %d object×query cases, %d matches", decided, 60*len(objects), matches)
+}
+
+// TestTimeRangeOnlyOf: only a lone VEVENT/VJOURNAL time-range is decided
+// by spans.
+func TestTimeRangeOnlyOf(t *testing.T) {
+	for _, c := range []struct {
+		inner string
+		ok    bool
+	}{
+		{`<C:comp-filter name="VEVENT"><C:time-range start="20260101T000000Z"/></C:comp-filter>`, true},
+		{`<C:comp-filter name="VJOURNAL"><C:time-range end="20260101T000000Z"/></C:comp-filter>`, true},
+		{`<C:comp-filter name="VTODO"><C:time-range start="20260101T000000Z"/></C:comp-filter>`, false},
+		{`<C:comp-filter name="VEVENT"/>`, false},
+		{`<C:comp-filter name="VEVENT"><C:time-range start="20260101T000000Z"/><C:prop-filter name="SUMMARY"/></C:comp-filter>`, false},
+		{`<C:comp-filter name="VEVENT"><C:time-range start="20260101T000000Z"/><C:comp-filter name="VALARM"/></C:comp-filter>`, false},
+		{`<C:comp-filter name="VEVENT"><C:time-range start="20260101T000000Z"/></C:comp-filter><C:comp-filter name="VTODO"/>`, false},
+		{`<C:comp-filter name="VEVENT"><C:is-not-defined/></C:comp-filter>`, false},
+	} {
+		doc := etree.NewDocument()
+		if err := doc.ReadFromString(`<C:filter xmlns:C="urn:ietf:params:xml:ns:caldav"><C:comp-filter name="VCALENDAR">` + c.inner + `</C:comp-filter></C:filter>`); err != nil {
+			t.Fatal(err)
+		}
+		f, err := query.ParseFilter(doc.Root())
+		if err != nil {
+			t.Fatalf("%s: %v", c.inner, err)
+		}
+		if got := timeRangeOnlyOf(f) != nil; got != c.ok {
+			t.Errorf("%s: decidable %v, want %v", c.inner, got, c.ok)
+		}
+	}
+}

@@ -193,9 +193,20 @@ func (s *Store) readBlob(p string, n node) ([]byte, error) {
 	if n.dir {
 		return nil, fmt.Errorf("gitstore: read %s: %w", p, ErrIsDir)
 	}
+	if b, ok := s.blobs.Get(n.hash); ok {
+		return slices.Clone(b), nil
+	}
 	o, err := s.object(n.hash)
 	if err != nil {
 		return nil, fmt.Errorf("gitstore: read %s: %w", p, err)
 	}
+	if o.typ == plumbing.BlobObject && len(o.data) <= maxCachedBlob {
+		s.blobs.Add(n.hash, o.data)
+	}
 	return slices.Clone(o.data), nil
 }
+
+// maxCachedBlob is the largest file whose content the blob cache keeps:
+// calendar objects and property files are a few kilobytes, and reading
+// one from a pack costs an index search and an inflate.
+const maxCachedBlob = 16 << 10

@@ -98,6 +98,8 @@ type Store struct {
 	trees *gencache.Cache[plumbing.Hash, *tree]
 	comms *gencache.Cache[plumbing.Hash, *commitObj]
 	sizes *gencache.Cache[plumbing.Hash, int64]
+	// blobs holds the content of small files recently read.
+	blobs *gencache.Cache[plumbing.Hash, []byte]
 	head  atomic.Pointer[Snapshot]
 
 	writeSem chan struct{} // held while a batch is built
@@ -153,6 +155,7 @@ func open(ctx context.Context, b backend, d *diskBackend, o Options) (*Store, er
 		trees:    gencache.New[plumbing.Hash](8<<20, func(t *tree) int { return len(t.raw) + 4*len(t.offs) + 64 }),
 		comms:    gencache.New[plumbing.Hash](1<<13, func(*commitObj) int { return 1 }),
 		sizes:    gencache.New[plumbing.Hash](1<<17, func(int64) int { return 1 }),
+		blobs:    gencache.New[plumbing.Hash](6<<20, func(b []byte) int { return len(b) + 64 }),
 		writeSem: make(chan struct{}, 1),
 		inflight: map[plumbing.Hash]rawObject{},
 		closed:   make(chan struct{}),
