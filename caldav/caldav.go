@@ -65,8 +65,11 @@ const (
 	// DefaultMaxResults is the most responses one calendar-query or
 	// calendar-multiget answers before it fails with 507.
 	DefaultMaxResults = 50_000
-	// DefaultCacheEntries is the number of parsed calendar objects kept.
-	DefaultCacheEntries = 20_000
+	// DefaultCacheEntries is the number of parsed calendar objects kept
+	// (about 5 KB each). Time-range queries and unchanged calendar-data
+	// need no parse (see span), so the parse cache serves filters on
+	// properties, transformed calendar-data and expansion.
+	DefaultCacheEntries = 2_000
 	// DefaultProductID is the PRODID of a calendar served by GET.
 	DefaultProductID = "-//GOCALDAV//EN"
 )

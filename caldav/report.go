@@ -229,7 +229,7 @@ func (h *handler) calendarQuery(ctx context.Context, c *dav.Call, n *dav.Node, r
 			}
 			continue
 		}
-		if quick != nil && sp != nil && len(sp.exact[quick.comp]) <= h.o.ExpandLimit {
+		if quick != nil && sp != nil && sp.exactCount(quick.comp) <= h.o.ExpandLimit {
 			// A time range on an object whose few instances are known:
 			// decided without parsing it.
 			if matched, decided := sp.decide(quick); decided {

@@ -1,6 +1,7 @@
 package caldav
 
 import (
+	"slices"
 	"time"
 
 	"github.com/emersion/go-ical"
@@ -17,14 +18,39 @@ import (
 // skip objects that cannot match a time-range without parsing them; it
 // is cached by blob id, so it is computed once per stored version.
 type span struct {
-	comps map[string]interval // component name → bounds
+	comps []compSpan // one per component type, usually one
+}
+
+// compSpan is the span of one component type of an object.
+type compSpan struct {
+	name string
+	iv   interval
 	// exact holds, for a VEVENT or VJOURNAL that is the object's only
 	// group of its type, every one of its instances, when they are few
 	// (at most exactInstances) and the same in every time zone (no
 	// floating or all-day times). A filter asking only for a time range
 	// on that component is then decided from them, without parsing the
-	// object (see decide).
-	exact map[string][]recur.Instance
+	// object (see decide). hasExact tells an empty list from none.
+	exact    []recur.Instance
+	hasExact bool
+}
+
+// exactCount is the number of exact instances of component type name.
+func (s *span) exactCount(name string) int {
+	if c, ok := s.comp(name); ok {
+		return len(c.exact)
+	}
+	return 0
+}
+
+// comp returns the span of component type name.
+func (s *span) comp(name string) (*compSpan, bool) {
+	for i := range s.comps {
+		if s.comps[i].name == name {
+			return &s.comps[i], true
+		}
+	}
+	return nil, false
 }
 
 // exactInstances bounds the instances a span keeps to decide queries.
@@ -44,7 +70,7 @@ const spanInstances = 2000
 
 // spanOf computes the span of a parsed object.
 func spanOf(cal *ical.Calendar, resolver recur.Resolver, lim recur.Limits) *span {
-	s := &span{comps: map[string]interval{}}
+	s := &span{}
 	groups := recur.Groups(cal)
 	count := map[string]int{}
 	for _, g := range groups {
@@ -52,19 +78,18 @@ func spanOf(cal *ical.Calendar, resolver recur.Resolver, lim recur.Limits) *span
 	}
 	for _, g := range groups {
 		iv := groupInterval(cal, g, resolver, lim)
-		if old, ok := s.comps[g.Name]; ok {
-			iv = union(old, iv)
+		c, ok := s.comp(g.Name)
+		if !ok {
+			s.comps = append(s.comps, compSpan{name: g.Name, iv: iv})
+			c = &s.comps[len(s.comps)-1]
+		} else {
+			c.iv = union(c.iv, iv)
 		}
-		s.comps[g.Name] = iv
 		if count[g.Name] == 1 && (g.Name == ical.CompEvent || g.Name == ical.CompJournal) {
-			if in, ok := exactOf(cal, g, resolver, lim); ok {
-				if s.exact == nil {
-					s.exact = map[string][]recur.Instance{}
-				}
-				s.exact[g.Name] = in
-			}
+			c.exact, c.hasExact = exactOf(cal, g, resolver, lim)
 		}
 	}
+	s.comps = slices.Clip(s.comps)
 	return s
 }
 
@@ -111,7 +136,7 @@ func exactOf(cal *ical.Calendar, g recur.Group, resolver recur.Resolver, lim rec
 			return nil, false
 		}
 	}
-	return utc, true
+	return slices.Clip(utc), true
 }
 
 // nameOnly returns a shared, empty component named name.
@@ -153,15 +178,15 @@ func timeRangeOnlyOf(f *query.Filter) *timeRangeOnly {
 // decide answers the filter q from the span alone: matched, and whether
 // the span could decide (it holds the component's exact instances).
 func (s *span) decide(q *timeRangeOnly) (matched, decided bool) {
-	if _, ok := s.comps[q.comp]; !ok {
+	c, ok := s.comp(q.comp)
+	if !ok {
 		return false, true // no such component: nothing to match
 	}
-	list, ok := s.exact[q.comp]
-	if !ok {
+	if !c.hasExact {
 		return false, false
 	}
 	var ctx recur.Context
-	for _, in := range list {
+	for _, in := range c.exact {
 		if ctx.Overlaps(in, q.start, q.end) {
 			return true, true
 		}
@@ -273,8 +298,8 @@ func prefilterOf(f *query.Filter) prefilter {
 // excludes reports whether an object with span s certainly fails p.
 func (p prefilter) excludes(s *span) bool {
 	for _, r := range p {
-		iv, ok := s.comps[r.comp]
-		if !ok || !iv.overlaps(r.start, r.end) {
+		c, ok := s.comp(r.comp)
+		if !ok || !c.iv.overlaps(r.start, r.end) {
 			return true
 		}
 	}

@@ -311,28 +311,15 @@ func (m *Multistatus) attrText(s string) { escapeXML(&m.buf, s, true) }
 // escapeXML writes s escaped for element content or (attr) attribute
 // values.
 func escapeXML(b *bytes.Buffer, s string, attr bool) {
+	table := &textEscapes
+	if attr {
+		table = &attrEscapes
+	}
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			var esc string
-			switch {
-			case c == '&':
-				esc = "&amp;"
-			case c == '<':
-				esc = "&lt;"
-			case c == '>':
-				esc = "&gt;"
-			case c == '"' && attr:
-				esc = "&quot;"
-			case (c == '\n' || c == '\r' || c == '\t') && attr:
-				esc = "&#" + strconv.Itoa(int(c)) + ";"
-			case c == '\r':
-				esc = "&#13;" // keep CR through XML line-end normalisation
-			case c < 0x20 && c != '\n' && c != '\t':
-				esc = "\uFFFD"
-			}
-			if esc != "" {
+			if esc := table[c]; esc != "" {
 				b.WriteString(s[last:i])
 				b.WriteString(esc)
 				last = i + 1
@@ -349,4 +336,35 @@ func escapeXML(b *bytes.Buffer, s string, attr bool) {
 		i += size
 	}
 	b.WriteString(s[last:])
+}
+
+// textEscapes and attrEscapes give the replacement of each ASCII byte in
+// character data and in attribute values ("" keeps it): the markup
+// characters, CR as a reference so that it survives XML line-end
+// normalisation, and U+FFFD for the control characters XML 1.0 forbids.
+var textEscapes, attrEscapes = escapeTables()
+
+func escapeTables() (text, attr [utf8.RuneSelf]string) {
+	for c := range utf8.RuneSelf {
+		switch {
+		case c == '&':
+			text[c] = "&amp;"
+		case c == '<':
+			text[c] = "&lt;"
+		case c == '>':
+			text[c] = "&gt;"
+		case c == '\r':
+			text[c] = "&#13;"
+		case c < 0x20 && c != '\n' && c != '\t':
+			text[c] = "\uFFFD"
+		}
+		attr[c] = text[c]
+		switch c {
+		case '"':
+			attr[c] = "&quot;"
+		case '\n', '\r', '\t':
+			attr[c] = "&#" + strconv.Itoa(c) + ";"
+		}
+	}
+	return text, attr
 }

@@ -153,7 +153,7 @@ func open(ctx context.Context, b backend, d *diskBackend, o Options) (*Store, er
 		disk:     d,
 		log:      o.Logger,
 		trees:    gencache.New[plumbing.Hash](8<<20, func(t *tree) int { return len(t.raw) + 4*len(t.offs) + 64 }),
-		comms:    gencache.New[plumbing.Hash](1<<13, func(*commitObj) int { return 1 }),
+		comms:    gencache.New[plumbing.Hash](1<<11, func(*commitObj) int { return 1 }),
 		sizes:    gencache.New[plumbing.Hash](1<<17, func(int64) int { return 1 }),
 		blobs:    gencache.New[plumbing.Hash](6<<20, func(b []byte) int { return len(b) + 64 }),
 		writeSem: make(chan struct{}, 1),
