@@ -43,16 +43,25 @@ func (s *Store) Batch(ctx context.Context, c Commit, fn func(tx *Txn) error) (st
 	case <-s.closed:
 		return "", ErrClosed
 	}
+	// Release the writer slot exactly once, also when fn panics (the
+	// panic goes on to the caller; the store stays usable).
+	held := true
+	release := func() {
+		if held {
+			held = false
+			<-s.writeSem
+		}
+	}
+	defer release()
 	select {
 	case <-s.closed:
-		<-s.writeSem
 		return "", ErrClosed
 	default:
 	}
 	j, err := s.build(c, fn)
 	if err != nil || j == nil {
 		id := s.tip.Commit()
-		<-s.writeSem
+		release()
 		if err != nil {
 			return "", err
 		}
@@ -65,7 +74,7 @@ func (s *Store) Batch(ctx context.Context, c Commit, fn func(tx *Txn) error) (st
 	}
 	s.qmu.Unlock()
 	s.tip = j.snap
-	<-s.writeSem
+	release()
 
 	s.flushQueue()
 	<-j.done

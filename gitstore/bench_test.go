@@ -101,25 +101,31 @@ func BenchmarkCommit(b *testing.B) {
 
 // BenchmarkCommitParallel measures throughput with concurrent writers,
 // where group commit shares fsyncs.
+// With 10,000 events each commit carries a new 20,000-entry tree, as a
+// PUT into a large robur-layout calendar does.
 func BenchmarkCommitParallel(b *testing.B) {
-	s := openDiskT(b, b.TempDir(), Options{NoAutoMaintain: true})
-	importEvents(b, s, 1000)
-	ctx := context.Background()
-	b.SetParallelism(4)
-	var next atomic.Int64
-	f0 := fsyncs.Load()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			k := int(next.Add(1))
-			if _, err := s.Batch(ctx, who("PUT"), func(tx *Txn) error {
-				return tx.Write(eventPath(k%1000), event(k, k))
-			}); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.ReportMetric(float64(fsyncs.Load()-f0)/float64(b.N), "fsyncs/op")
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("dir=%d", n), func(b *testing.B) {
+			s := openDiskT(b, b.TempDir(), Options{NoAutoMaintain: true})
+			importEvents(b, s, n)
+			ctx := context.Background()
+			b.SetParallelism(4) // 8 writers on 2 cores
+			var next atomic.Int64
+			f0 := fsyncs.Load()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					k := int(next.Add(1))
+					if _, err := s.Batch(ctx, who("PUT"), func(tx *Txn) error {
+						return tx.Write(eventPath(k%n), event(k, k))
+					}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.ReportMetric(float64(fsyncs.Load()-f0)/float64(b.N), "fsyncs/op")
+		})
+	}
 }
 
 // benchStore imports n events and writes them out to a pack, so reads

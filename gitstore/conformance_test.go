@@ -584,3 +584,29 @@ func TestBulkWriteIntoLargeDirectory(t *testing.T) {
 		}
 	})
 }
+
+// TestBatchPanicReleasesWriter: a panic inside a batch reaches the caller
+// and leaves the store writable (it used to keep the writer slot, so
+// every later write, and Close, waited forever).
+func TestBatchPanicReleasesWriter(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func(testing.TB, Options) *Store) {
+		s := open(t, Options{})
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("the panic did not reach the caller")
+				}
+			}()
+			s.Batch(context.Background(), who("PUT"), func(tx *Txn) error {
+				if err := tx.Write("a", []byte("half")); err != nil {
+					return err
+				}
+				panic("handler bug")
+			})
+		}()
+		put(t, s, "b", "after")
+		if s.Head().Exists("a") {
+			t.Error("the panicking batch was committed")
+		}
+	})
+}

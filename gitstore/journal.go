@@ -80,7 +80,7 @@ func appendRecord(b []byte, kind byte, parts ...[]byte) []byte {
 func journalRecords(objs []rawObject, ref plumbing.Hash) (rec []byte, raw int64) {
 	for _, o := range objs {
 		raw += int64(len(o.data))
-		if pre, suf, ok := splice(o.baseData, o.data); ok {
+		if pre, suf, ok := o.spliceWith(o.baseData); ok {
 			var hdr [49]byte
 			copy(hdr[:20], o.hash[:])
 			copy(hdr[20:40], o.base[:])

@@ -25,6 +25,20 @@ type rawObject struct {
 	// version of a tree) so the journal can store a splice.
 	base     plumbing.Hash
 	baseData []byte
+	// hinted: pre and suf are the lengths of a prefix and a suffix data
+	// shares with its base, known from how it was made (see tree.splice).
+	hinted   bool
+	pre, suf int
+}
+
+// spliceWith returns the prefix and suffix o shares with base (the
+// content of o.base), ok when the rest of o is small enough for a splice
+// to pay: from the hint when o has one, else by comparing.
+func (o rawObject) spliceWith(base []byte) (pre, suf int, ok bool) {
+	if o.hinted && len(base) > 0 && o.pre+o.suf <= min(len(base), len(o.data)) {
+		return o.pre, o.suf, len(o.data)-o.pre-o.suf < len(o.data)/2
+	}
+	return splice(base, o.data)
 }
 
 // newObject computes the id of content data of type typ.

@@ -59,7 +59,7 @@ func orderForPack(objs []rawObject) []packEntry {
 		for {
 			e := packEntry{o: objs[cur], base: -1}
 			if newer, ok := succ[cur]; ok && depth < maxDeltaDepth {
-				if d := gitDelta(objs[newer].data, objs[cur].data); d != nil {
+				if d := gitDelta(objs[newer], objs[cur].data); d != nil {
 					e.delta, e.base = d, placed[newer]-1
 				}
 			}
@@ -87,11 +87,13 @@ func orderForPack(objs []rawObject) []packEntry {
 	return out
 }
 
-// gitDelta encodes target as a git delta of source when they share a
-// large prefix and suffix; nil when that would not pay.
-func gitDelta(source, target []byte) []byte {
-	pre, suf, ok := splice(source, target)
-	if !ok {
+// gitDelta encodes target, the base source was made from, as a git
+// delta of source when they share a large prefix and suffix; nil when
+// that would not pay.
+func gitDelta(src rawObject, target []byte) []byte {
+	source := src.data
+	pre, suf, ok := src.spliceWith(target) // the shared ends are the same seen from either side
+	if !ok || len(target)-pre-suf >= len(target)/2 {
 		return nil
 	}
 	d := binary.AppendUvarint(nil, uint64(len(source)))

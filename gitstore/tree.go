@@ -94,6 +94,14 @@ func (t *tree) at(i int) treeEntry {
 	return e
 }
 
+// off is where entry i starts (len(raw) for i = len; 0 in an empty tree).
+func (t *tree) off(i int) int {
+	if len(t.offs) == 0 {
+		return 0
+	}
+	return int(t.offs[i])
+}
+
 // entryBytes returns the encoding of entry i.
 func (t *tree) entryBytes(i int) []byte { return t.raw[t.offs[i]:t.offs[i+1]] }
 
@@ -210,7 +218,11 @@ func appendEntry(b []byte, e treeEntry) []byte {
 // add[k] before t's entry at[k] (at ascending; t.len() for the end). The
 // unchanged runs are copied as bytes, so the cost is a copy of the tree,
 // whatever the number of entries.
-func (t *tree) splice(remove []int, add []treeEntry, at []int) ([]byte, []uint32) {
+//
+// It also returns the length of the encoding's prefix and suffix that
+// the edits left as they were in t, so that the journal and the pack
+// writer need not compare the two versions to find them.
+func (t *tree) splice(remove []int, add []treeEntry, at []int) (raw []byte, offs []uint32, pre, suf int) {
 	n := t.len()
 	size := len(t.raw)
 	for _, i := range remove {
@@ -219,19 +231,33 @@ func (t *tree) splice(remove []int, add []treeEntry, at []int) ([]byte, []uint32
 	for _, e := range add {
 		size += len(e.name) + 28
 	}
-	raw := make([]byte, 0, size)
-	offs := make([]uint32, 0, n-len(remove)+len(add)+1)
+	raw = make([]byte, 0, size)
+	offs = make([]uint32, 0, n-len(remove)+len(add)+1)
 	run := 0 // first entry of t not yet copied
 	copyTo := func(end int) {
 		if end <= run {
 			return
 		}
-		shift := len(raw) - int(t.offs[run])
-		for k := run; k < end; k++ {
-			offs = append(offs, uint32(int(t.offs[k])+shift))
+		shift := uint32(len(raw)) - t.offs[run] // wraps around when negative: the sums below are still right
+		from := len(offs)
+		offs = append(offs, t.offs[run:end]...)
+		for k := from; k < len(offs); k++ {
+			offs[k] += shift
 		}
 		raw = append(raw, t.raw[t.offs[run]:t.offs[end]]...)
 		run = end
+	}
+	// The bytes before the first edit and after the last one are t's.
+	first, last := len(t.raw), 0
+	for _, i := range remove {
+		first, last = min(first, t.off(i)), max(last, t.off(i+1))
+	}
+	for _, i := range at {
+		first, last = min(first, t.off(i)), max(last, t.off(i))
+	}
+	pre, suf = first, max(len(t.raw)-last, 0)
+	if first > last { // no edit
+		pre, suf = len(t.raw), 0
 	}
 	ri, ai := 0, 0
 	for i := 0; ; i++ {
@@ -251,7 +277,7 @@ func (t *tree) splice(remove []int, add []treeEntry, at []int) ([]byte, []uint32
 			ri++
 		}
 	}
-	return raw, append(offs, uint32(len(raw)))
+	return raw, append(offs, uint32(len(raw))), pre, suf
 }
 
 // encodeTree serialises sorted entries into a tree object.

@@ -96,7 +96,11 @@ func TestTreeSplice(t *testing.T) {
 		for i, e := range add {
 			at[i], _ = old.search(e.name, e.isDir())
 		}
-		raw, offs := old.splice(remove, add, at)
+		raw, offs, pre, suf := old.splice(remove, add, at)
+		if pre+suf > min(len(raw), len(old.raw)) || !bytes.Equal(raw[:pre], old.raw[:pre]) ||
+			!bytes.Equal(raw[len(raw)-suf:], old.raw[len(old.raw)-suf:]) {
+			t.Fatalf("round %d: prefix %d and suffix %d are not shared", round, pre, suf)
+		}
 		var wantEs []treeEntry
 		for _, e := range want {
 			wantEs = append(wantEs, e)
@@ -131,5 +135,15 @@ func TestDecodeTreeRejectsDamage(t *testing.T) {
 	}
 	if tr, err := decodeTree(plumbing.ZeroHash, good); err != nil || tr.len() != 2 {
 		t.Fatalf("good tree: %v", err)
+	}
+}
+
+// TestSpliceIntoEmptyTree: the zero tree (how the empty tree is
+// represented) takes insertions like a decoded one.
+func TestSpliceIntoEmptyTree(t *testing.T) {
+	add := []treeEntry{{name: "a", mode: filemode.Regular}, {name: "b", mode: filemode.Dir}}
+	raw, offs, pre, suf := (&tree{}).splice(nil, add, []int{0, 0})
+	if want := encodeTree(add).data; !bytes.Equal(raw, want) || len(offs) != 3 || pre != 0 || suf != 0 {
+		t.Fatalf("raw %q offs %v pre %d suf %d; want %q", raw, offs, pre, suf, want)
 	}
 }

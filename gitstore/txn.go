@@ -309,7 +309,7 @@ func (t *Txn) build(m *mdir) (h plumbing.Hash, empty bool, err error) {
 	for i, e := range add {
 		at[i], _ = old.search(e.name, e.isDir())
 	}
-	raw, offs := old.splice(remove, add, at)
+	raw, offs, pre, suf := old.splice(remove, add, at)
 	if len(offs) == 1 {
 		return plumbing.ZeroHash, true, nil
 	}
@@ -317,6 +317,7 @@ func (t *Txn) build(m *mdir) (h plumbing.Hash, empty bool, err error) {
 	if o.hash != m.base {
 		if m.base != emptyTree {
 			o.base, o.baseData = m.base, old.raw
+			o.hinted, o.pre, o.suf = true, pre, suf
 		}
 		t.objs[o.hash] = o
 		t.s.trees.Add(o.hash, &tree{hash: o.hash, raw: raw, offs: offs})
