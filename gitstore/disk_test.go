@@ -325,3 +325,26 @@ func TestMergePacksWithDuplicates(t *testing.T) {
 	fsck(t, dir)
 	gitCmd(t, dir, "verify-pack", filepath.Join(dir, "objects", "pack", "pack-"+packs[0].id.String()+".idx"))
 }
+
+// TestJournalRecordGrowsWithTheChange: a commit into a 1,000-entry
+// directory that also rewrites a file with its own content (as a PUT
+// rewrites its calendar's unchanged property file) journals a splice of
+// the change, not the directory's whole tree.
+func TestJournalRecordGrowsWithTheChange(t *testing.T) {
+	s := openDiskT(t, t.TempDir(), Options{NoAutoMaintain: true})
+	importEvents(t, s, 1000)
+	for i := range 5 {
+		before := s.disk.j.size
+		if _, err := s.Batch(context.Background(), who("PUT"), func(tx *Txn) error {
+			if err := tx.Write("calendars/alice/home/.prop", []byte("()")); err != nil { // unchanged
+				return err
+			}
+			return tx.Write(fmt.Sprintf("calendars/alice/home/zz%d.ics", i), []byte("new"))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if grew := s.disk.j.size - before; grew > 2048 {
+			t.Fatalf("commit %d journalled %d bytes", i, grew)
+		}
+	}
+}

@@ -295,12 +295,23 @@ func (t *Txn) build(m *mdir) (h plumbing.Hash, empty bool, err error) {
 			add = append(add, treeEntry{name: name, mode: filemode.Regular, hash: k.hash})
 		}
 	}
+	// A name written with what it already held is no edit: leaving it
+	// out keeps the splice (and the journal and pack deltas that reuse
+	// its bounds) as small as the real change.
+	same := map[string]bool{}
+	add = slices.DeleteFunc(add, func(e treeEntry) bool {
+		i, ok := old.find(e.name)
+		if ok && old.at(i) == e {
+			same[e.name] = true
+		}
+		return same[e.name]
+	})
 	slices.SortFunc(add, compareEntries)
 	// Splice them into the old encoding: the old entries of the changed
 	// names leave, the new ones go where git's order puts them.
 	var remove []int
 	for name := range m.kids {
-		if i, ok := old.find(name); ok {
+		if i, ok := old.find(name); ok && !same[name] {
 			remove = append(remove, i)
 		}
 	}
