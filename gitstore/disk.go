@@ -154,7 +154,7 @@ func (d *diskBackend) get(h plumbing.Hash) (rawObject, error) {
 	o, ok := d.pend[h]
 	d.pendMu.Unlock()
 	if ok {
-		return o, nil
+		return d.whole(o)
 	}
 	// Packs first: nearly every object is packed, and a miss there costs
 	// no system call.
@@ -194,16 +194,30 @@ func (d *diskBackend) persist(objs []rawObject, old, new plumbing.Hash, reflog [
 		return err
 	}
 	d.pendMu.Lock()
-	for h, o := range pend {
-		if _, dup := d.pend[h]; !dup {
-			o.baseData = nil // keep the base id only: it may pin a large tree
-			d.pend[h] = o
-			d.pendBytes += int64(len(o.data))
+	deep := false
+	for _, o := range uniq {
+		if _, dup := d.pend[o.hash]; dup {
+			continue
 		}
+		o.baseData = nil // keep the base id only: it may pin a large tree
+		// Only the newest version of a tree stays whole: the pending
+		// version it replaces becomes a delta against it.
+		if old, ok := d.pend[o.base]; ok && o.hinted && old.delta == nil && old.chain < maxPendChain {
+			if dl := gitDelta(o, old.data); dl != nil {
+				d.pendBytes -= pendCost(old)
+				old.data, old.delta, old.deltaOf = nil, dl, o.hash
+				d.pendBytes += pendCost(old)
+				d.pend[o.base] = old
+				o.chain = old.chain + 1
+				deep = deep || o.chain >= maxPendChain
+			}
+		}
+		d.pend[o.hash] = o
+		d.pendBytes += pendCost(o)
 	}
 	d.pendRef = new
 	d.pendLog = append(d.pendLog, reflog...)
-	full := d.pendBytes > pendLimit || len(d.pend) > 16384
+	full := d.pendBytes > pendLimit || len(d.pend) > 16384 || deep
 	d.pendMu.Unlock()
 	if full {
 		select {
@@ -213,6 +227,38 @@ func (d *diskBackend) persist(objs []rawObject, old, new plumbing.Hash, reflog [
 	}
 	d.j.maybeRotate(d.materialize)
 	return nil
+}
+
+// maxPendChain bounds how many pending versions of a tree are held as
+// deltas against their successor: reading the oldest applies that many
+// deltas, and a chain this long starts a pack.
+const maxPendChain = 64
+
+// pendCost is what a pending object holds in memory.
+func pendCost(o rawObject) int64 { return int64(len(o.data) + len(o.delta)) }
+
+// whole returns a pending object with its content, applying the deltas
+// from its newer versions when it is held as one.
+func (d *diskBackend) whole(o rawObject) (rawObject, error) {
+	if o.delta == nil {
+		return o, nil
+	}
+	d.pendMu.Lock()
+	newer, ok := d.pend[o.deltaOf]
+	d.pendMu.Unlock()
+	if !ok { // packed meanwhile, with o
+		return d.get(o.hash)
+	}
+	nw, err := d.whole(newer)
+	if err != nil {
+		return rawObject{}, err
+	}
+	data, err := applyDelta(nw.data, o.delta)
+	if err != nil {
+		return rawObject{}, asStorage("gitstore: pending delta", err)
+	}
+	o.data, o.delta, o.deltaOf = data, nil, plumbing.ZeroHash
+	return o, nil
 }
 
 // pendLimit is the content size of journalled objects held in memory
@@ -281,7 +327,7 @@ func (d *diskBackend) materialize() error {
 	d.pendMu.Lock()
 	for _, o := range written {
 		delete(d.pend, o.hash)
-		d.pendBytes -= int64(len(o.data))
+		d.pendBytes -= pendCost(o)
 	}
 	if d.pendRef == ref {
 		d.pendRef = plumbing.ZeroHash

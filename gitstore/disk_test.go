@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/gocaldav/gocaldav/internal/gencache"
 )
 
 func TestDiskReopenAndGitCLI(t *testing.T) {
@@ -347,4 +349,52 @@ func TestJournalRecordGrowsWithTheChange(t *testing.T) {
 			t.Fatalf("commit %d journalled %d bytes", i, grew)
 		}
 	}
+}
+
+// TestPendingVersionsHeldAsDeltas: of many pending versions of a large
+// tree only the newest is held whole; every older commit still reads
+// back exactly, before and after the pack is written, and git accepts
+// the pack.
+func TestPendingVersionsHeldAsDeltas(t *testing.T) {
+	needGit(t)
+	dir := t.TempDir()
+	s := openDiskT(t, dir, Options{NoAutoMaintain: true, PackInterval: time.Hour})
+	importEvents(t, s, 2000)
+	if err := s.disk.materialize(); err != nil {
+		t.Fatal(err)
+	}
+	var commits []string
+	for i := range 100 {
+		commits = append(commits, put(t, s, fmt.Sprintf("calendars/alice/home/zz%03d.ics", i), fmt.Sprint(i)))
+	}
+	head, _ := s.tree(s.Head().root)
+	s.disk.pendMu.Lock()
+	held := s.disk.pendBytes
+	s.disk.pendMu.Unlock()
+	if held > 4*int64(len(head.raw))+(1<<20) {
+		t.Errorf("%d bytes pending for 100 versions of a %d-byte tree", held, len(head.raw))
+	}
+	check := func(when string) {
+		for i, id := range commits {
+			sn, err := s.At(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			es, err := sn.List("calendars/alice/home")
+			if err != nil {
+				t.Fatalf("%s: commit %d: %v", when, i, err)
+			}
+			if want := 2000 + 1 + i + 1; len(es) != want {
+				t.Fatalf("%s: commit %d lists %d entries, want %d", when, i, len(es), want)
+			}
+		}
+	}
+	s.trees = gencache.New[plumbing.Hash](1, func(*tree) int { return 1 }) // read through the deltas, not the cache
+	check("pending")
+	if err := s.disk.materialize(); err != nil {
+		t.Fatal(err)
+	}
+	check("packed")
+	s.Close()
+	fsck(t, dir)
 }

@@ -29,6 +29,12 @@ type rawObject struct {
 	// shares with its base, known from how it was made (see tree.splice).
 	hinted   bool
 	pre, suf int
+	// A pending object may be held as delta, a git delta against the
+	// object deltaOf (its newer version), with data nil; chain counts
+	// the older versions held so behind it. See diskBackend.persist.
+	delta   []byte
+	deltaOf plumbing.Hash
+	chain   int
 }
 
 // spliceWith returns the prefix and suffix o shares with base (the

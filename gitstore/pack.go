@@ -33,7 +33,11 @@ type packEntry struct {
 
 // orderForPack orders objects so that each tree comes after its newer
 // version and is a delta against it.
-func orderForPack(objs []rawObject) []packEntry {
+//
+// Pending objects held as a delta against their newer version (see
+// diskBackend.persist) keep that delta; whole gives the content of any
+// other that lacks it.
+func orderForPack(objs []rawObject, whole func(rawObject) (rawObject, error)) ([]packEntry, error) {
 	byHash := make(map[plumbing.Hash]int, len(objs))
 	for i, o := range objs {
 		byHash[o.hash] = i
@@ -59,8 +63,21 @@ func orderForPack(objs []rawObject) []packEntry {
 		for {
 			e := packEntry{o: objs[cur], base: -1}
 			if newer, ok := succ[cur]; ok && depth < maxDeltaDepth {
-				if d := gitDelta(objs[newer], objs[cur].data); d != nil {
-					e.delta, e.base = d, placed[newer]-1
+				switch {
+				case e.o.delta != nil:
+					if e.o.deltaOf == objs[newer].hash {
+						e.delta, e.base = e.o.delta, placed[newer]-1
+					}
+				case objs[newer].delta == nil:
+					if d := gitDelta(objs[newer], e.o.data); d != nil {
+						e.delta, e.base = d, placed[newer]-1
+					}
+				}
+			}
+			if e.delta == nil && e.o.delta != nil {
+				var err error
+				if e.o, err = whole(e.o); err != nil {
+					return nil, err
 				}
 			}
 			if e.delta == nil {
@@ -80,11 +97,15 @@ func orderForPack(objs []rawObject) []packEntry {
 	// Objects left over (a cycle cannot happen with content hashes, but be safe).
 	for i := range objs {
 		if placed[i] == 0 {
-			out = append(out, packEntry{o: objs[i], base: -1})
+			o, err := whole(objs[i])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, packEntry{o: o, base: -1})
 			placed[i] = len(out)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // gitDelta encodes target, the base source was made from, as a git
@@ -195,7 +216,11 @@ func encodePack(entries []packEntry) (pack, idx []byte, id plumbing.Hash, err er
 
 // writePack durably writes objs as a new pack (pack, then index).
 func (d *diskBackend) writePack(objs []rawObject) error {
-	pack, idx, id, err := encodePack(orderForPack(objs))
+	entries, err := orderForPack(objs, d.whole)
+	if err != nil {
+		return err
+	}
+	pack, idx, id, err := encodePack(entries)
 	if err != nil {
 		return err
 	}
