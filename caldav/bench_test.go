@@ -139,3 +139,21 @@ func BenchmarkSyncDelta10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCalendarQueryMonthExpand is the month query with calendar-data
+// expanded (every instance in the month as its own component).
+func BenchmarkCalendarQueryMonthExpand(b *testing.B) {
+	s := benchCalendar(b, 10000)
+	body := `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/>` +
+		`<C:calendar-data><C:expand start="20260301T000000Z" end="20260401T000000Z"/></C:calendar-data></D:prop>` +
+		`<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">` +
+		`<C:time-range start="20260301T000000Z" end="20260401T000000Z"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`
+	s.Want(207, "root", "REPORT", "/calendars/root/", body, "Depth", "1") // warm the caches
+	b.ReportAllocs()
+	for b.Loop() {
+		r := s.Want(207, "root", "REPORT", "/calendars/root/", body, "Depth", "1")
+		if !strings.Contains(r.Body, "RECURRENCE-ID") {
+			b.Fatal("nothing expanded")
+		}
+	}
+}

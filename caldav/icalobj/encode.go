@@ -90,9 +90,17 @@ func propLine(p *ical.Prop) string {
 		}
 	}
 	b.WriteByte(':')
-	b.WriteString(strings.NewReplacer("\r\n", `\n`, "\n", `\n`, "\r", "").Replace(p.Value))
+	if strings.ContainsAny(p.Value, "\r\n") {
+		b.WriteString(lineBreaks.Replace(p.Value))
+	} else {
+		b.WriteString(p.Value)
+	}
 	return b.String()
 }
+
+// lineBreaks escapes the line breaks a value cannot hold on one content
+// line (a bare CR is dropped).
+var lineBreaks = strings.NewReplacer("\r\n", `\n`, "\n", `\n`, "\r", "")
 
 // writeLine writes one content line folded at 75 octets (RFC 5545 §3.1).
 func writeLine(w *bufio.Writer, s string) {

@@ -25,13 +25,15 @@ func (cd *CalendarData) Render(stored []byte, cal *ical.Calendar, o Options) ([]
 // Apply returns a transformed copy of cal: expand or limit-recurrence-set,
 // then limit-freebusy-set, then the comp/prop subset. cal is not modified.
 func (cd *CalendarData) Apply(cal *ical.Calendar, o Options) (*ical.Calendar, error) {
-	out := &ical.Calendar{Component: cloneComp(cal.Component)}
+	var out *ical.Calendar
 	var err error
 	switch {
 	case cd.Expand != nil:
-		out, err = expand(out, cd.Expand, o)
+		out, err = expand(cal, cd.Expand, o) // builds its own copy
 	case cd.LimitRecurrenceSet != nil:
-		out, err = limitRecurrenceSet(out, cd.LimitRecurrenceSet, o)
+		out, err = limitRecurrenceSet(&ical.Calendar{Component: cloneComp(cal.Component)}, cd.LimitRecurrenceSet, o)
+	default:
+		out = &ical.Calendar{Component: cloneComp(cal.Component)}
 	}
 	if err != nil {
 		return nil, err

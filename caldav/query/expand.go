@@ -18,13 +18,15 @@ var recurringComps = map[string]bool{ical.CompEvent: true, ical.CompToDo: true, 
 // expand implements CALDAV:expand (RFC 4791 §9.6.5): one component per
 // instance overlapping tr, with overrides applied, RECURRENCE-ID set,
 // RRULE/RDATE/EXDATE/EXRULE removed, zoned times converted to UTC and
-// VTIMEZONEs dropped.
+// VTIMEZONEs dropped. cal is not modified: what the result holds is
+// copied (only that: the VTIMEZONEs are not).
 func expand(cal *ical.Calendar, tr *TimeRange, o Options) (*ical.Calendar, error) {
 	ctx := o.context(cal)
-	out := &ical.Component{Name: cal.Name, Props: cal.Props}
+	out := &ical.Component{Name: cal.Name, Props: cloneComp(&ical.Component{Props: cal.Props}).Props}
 	for _, g := range recur.Groups(cal) {
 		if !recurringComps[g.Name] {
 			for _, c := range g.Components {
+				c = cloneComp(c)
 				if err := zonedToUTC(c, ctx); err != nil {
 					return nil, err
 				}
