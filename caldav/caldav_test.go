@@ -557,6 +557,7 @@ func TestParseCache(t *testing.T) {
 	// A fresh handler parses each object once, then never again.
 	e.cal.objects = newCache[*object](100)
 	e.cal.uids = newCache[string](100)
+	e.cal.spans = newCache[*span](100)
 	base = e.cal.parses.Load()
 	for range 3 {
 		calQuery(e, cal, "1", `<D:getetag/>`, `<C:comp-filter name="VEVENT"/>`)

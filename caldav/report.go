@@ -214,7 +214,7 @@ func (h *handler) calendarQuery(ctx context.Context, c *dav.Call, n *dav.Node, r
 			return 0, nil, err
 		}
 		var sp *span
-		if len(pre) > 0 {
+		if len(pre) > 0 || quick != nil {
 			// Objects whose instances lie elsewhere in time cannot match.
 			if s, err := h.spanFor(t); err == nil && s != nil {
 				if pre.excludes(s) {

@@ -33,6 +33,9 @@ type compSpan struct {
 	// object (see decide). hasExact tells an empty list from none.
 	exact    []recur.Instance
 	hasExact bool
+	// broken: a group of this type has a recurrence the filter cannot
+	// evaluate (the object is then matched the slow way, which skips it).
+	broken bool
 }
 
 // exactCount is the number of exact instances of component type name.
@@ -84,6 +87,9 @@ func spanOf(cal *ical.Calendar, resolver recur.Resolver, lim recur.Limits) *span
 			c = &s.comps[len(s.comps)-1]
 		} else {
 			c.iv = union(c.iv, iv)
+		}
+		if _, err := recur.New(g.Components, recur.Context{Calendar: cal, Resolver: resolver}); err != nil {
+			c.broken = true
 		}
 		if count[g.Name] == 1 && (g.Name == ical.CompEvent || g.Name == ical.CompJournal) {
 			c.exact, c.hasExact = exactOf(cal, g, resolver, lim)
@@ -156,11 +162,13 @@ var (
 )
 
 // timeRangeOnly is a filter a span can decide alone: VCALENDAR holding
-// exactly one VEVENT or VJOURNAL comp-filter with a time-range and
-// nothing else.
+// exactly one comp-filter and nothing else, which is a VEVENT, VTODO or
+// VJOURNAL without time-range (is there one?), or a VEVENT or VJOURNAL
+// with a time-range.
 type timeRangeOnly struct {
 	comp       string
 	start, end time.Time
+	anyTime    bool // no time-range
 }
 
 // timeRangeOnlyOf returns f as a timeRangeOnly, or nil when it asks for more.
@@ -169,10 +177,16 @@ func timeRangeOnlyOf(f *query.Filter) *timeRangeOnly {
 		return nil
 	}
 	c := f.Comp.Comps[0]
-	if c.IsNotDefined || c.TimeRange == nil || len(c.Props) > 0 || len(c.Comps) > 0 || (c.Name != ical.CompEvent && c.Name != ical.CompJournal) {
+	if c.IsNotDefined || len(c.Props) > 0 || len(c.Comps) > 0 {
 		return nil
 	}
-	return &timeRangeOnly{comp: c.Name, start: c.TimeRange.Start, end: c.TimeRange.End}
+	switch {
+	case c.TimeRange == nil && (c.Name == ical.CompEvent || c.Name == ical.CompToDo || c.Name == ical.CompJournal):
+		return &timeRangeOnly{comp: c.Name, anyTime: true}
+	case c.TimeRange != nil && (c.Name == ical.CompEvent || c.Name == ical.CompJournal):
+		return &timeRangeOnly{comp: c.Name, start: c.TimeRange.Start, end: c.TimeRange.End}
+	}
+	return nil
 }
 
 // decide answers the filter q from the span alone: matched, and whether
@@ -181,6 +195,12 @@ func (s *span) decide(q *timeRangeOnly) (matched, decided bool) {
 	c, ok := s.comp(q.comp)
 	if !ok {
 		return false, true // no such component: nothing to match
+	}
+	if c.broken {
+		return false, false
+	}
+	if q.anyTime {
+		return true, true
 	}
 	if !c.hasExact {
 		return false, false

@@ -169,6 +169,18 @@ func TestSpanDecidesLikeTheFilter(t *testing.T) {
 		if quick == nil {
 			t.Fatal("a lone time-range filter is not recognised")
 		}
+		if q%7 == 0 { // sometimes only ask whether there is such a component
+			doc = etree.NewDocument()
+			if err := doc.ReadFromString(`<C:filter xmlns:C="urn:ietf:params:xml:ns:caldav"><C:comp-filter name="VCALENDAR"><C:comp-filter name="` + comp + `"/></C:comp-filter></C:filter>`); err != nil {
+				t.Fatal(err)
+			}
+			if f, err = query.ParseFilter(doc.Root()); err != nil {
+				t.Fatal(err)
+			}
+			if quick = timeRangeOnlyOf(f); quick == nil || !quick.anyTime {
+				t.Fatal("a lone comp-filter is not recognised")
+			}
+		}
 		for i, cal := range cals {
 			got, ok := spans[i].decide(quick)
 			if !ok {
@@ -205,7 +217,9 @@ func TestTimeRangeOnlyOf(t *testing.T) {
 		{`<C:comp-filter name="VEVENT"><C:time-range start="20260101T000000Z"/></C:comp-filter>`, true},
 		{`<C:comp-filter name="VJOURNAL"><C:time-range end="20260101T000000Z"/></C:comp-filter>`, true},
 		{`<C:comp-filter name="VTODO"><C:time-range start="20260101T000000Z"/></C:comp-filter>`, false},
-		{`<C:comp-filter name="VEVENT"/>`, false},
+		{`<C:comp-filter name="VEVENT"/>`, true},
+		{`<C:comp-filter name="VTODO"/>`, true},
+		{`<C:comp-filter name="VALARM"/>`, false},
 		{`<C:comp-filter name="VEVENT"><C:time-range start="20260101T000000Z"/><C:prop-filter name="SUMMARY"/></C:comp-filter>`, false},
 		{`<C:comp-filter name="VEVENT"><C:time-range start="20260101T000000Z"/><C:comp-filter name="VALARM"/></C:comp-filter>`, false},
 		{`<C:comp-filter name="VEVENT"><C:time-range start="20260101T000000Z"/></C:comp-filter><C:comp-filter name="VTODO"/>`, false},
