@@ -69,15 +69,7 @@ func spanEvents(r *rand.Rand, n int) []string {
 func TestSpanNeverExcludesAMatch(t *testing.T) {
 	r := rand.New(rand.NewSource(4791))
 	objects := spanEvents(r, 300)
-	cals := make([]*ical.Calendar, len(objects))
-	spans := make([]*span, len(objects))
-	for i, obj := range objects {
-		cal, err := icalobj.Parse([]byte(obj))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cals[i], spans[i] = cal, spanOf(cal, nil, recur.Limits{MaxInstances: spanInstances})
-	}
+	cals, spans := parseWithSpans(t, objects)
 	excluded := 0
 	for q := 0; q < 40; q++ {
 		start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.Intn(3*365*24)) * time.Hour)
@@ -86,15 +78,7 @@ func TestSpanNeverExcludesAMatch(t *testing.T) {
 		if q%5 == 0 {
 			comp = "VJOURNAL"
 		}
-		doc := etree.NewDocument()
-		if err := doc.ReadFromString(`<C:filter xmlns:C="urn:ietf:params:xml:ns:caldav"><C:comp-filter name="VCALENDAR"><C:comp-filter name="` + comp + `">` +
-			`<C:time-range start="` + start.Format("20060102T150405Z") + `" end="` + end.Format("20060102T150405Z") + `"/></C:comp-filter></C:comp-filter></C:filter>`); err != nil {
-			t.Fatal(err)
-		}
-		f, err := query.ParseFilter(doc.Root())
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := compFilter(t, comp, `<C:time-range start="`+start.Format("20060102T150405Z")+`" end="`+end.Format("20060102T150405Z")+`"/>`)
 		pre := prefilterOf(f)
 		if len(pre) != 1 {
 			t.Fatalf("prefilter %v", pre)
@@ -139,15 +123,7 @@ func TestSpanDecidesLikeTheFilter(t *testing.T) {
 		objects = append(objects, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:z"+fmt.Sprint(i)+
 			"\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:"+dt+"\r\n"+end+"END:VEVENT\r\nEND:VCALENDAR\r\n")
 	}
-	cals := make([]*ical.Calendar, len(objects))
-	spans := make([]*span, len(objects))
-	for i, obj := range objects {
-		cal, err := icalobj.Parse([]byte(obj))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cals[i], spans[i] = cal, spanOf(cal, nil, recur.Limits{MaxInstances: spanInstances})
-	}
+	cals, spans := parseWithSpans(t, objects)
 	decided, matches := 0, 0
 	for q := 0; q < 60; q++ {
 		start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.Intn(3*365*24)) * time.Hour)
@@ -156,27 +132,13 @@ func TestSpanDecidesLikeTheFilter(t *testing.T) {
 		if q%5 == 0 {
 			comp = "VJOURNAL"
 		}
-		doc := etree.NewDocument()
-		if err := doc.ReadFromString(`<C:filter xmlns:C="urn:ietf:params:xml:ns:caldav"><C:comp-filter name="VCALENDAR"><C:comp-filter name="` + comp + `">` +
-			`<C:time-range start="` + start.Format("20060102T150405Z") + `" end="` + end.Format("20060102T150405Z") + `"/></C:comp-filter></C:comp-filter></C:filter>`); err != nil {
-			t.Fatal(err)
-		}
-		f, err := query.ParseFilter(doc.Root())
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := compFilter(t, comp, `<C:time-range start="`+start.Format("20060102T150405Z")+`" end="`+end.Format("20060102T150405Z")+`"/>`)
 		quick := timeRangeOnlyOf(f)
 		if quick == nil {
 			t.Fatal("a lone time-range filter is not recognised")
 		}
 		if q%7 == 0 { // sometimes only ask whether there is such a component
-			doc = etree.NewDocument()
-			if err := doc.ReadFromString(`<C:filter xmlns:C="urn:ietf:params:xml:ns:caldav"><C:comp-filter name="VCALENDAR"><C:comp-filter name="` + comp + `"/></C:comp-filter></C:filter>`); err != nil {
-				t.Fatal(err)
-			}
-			if f, err = query.ParseFilter(doc.Root()); err != nil {
-				t.Fatal(err)
-			}
+			f = compFilter(t, comp, "")
 			if quick = timeRangeOnlyOf(f); quick == nil || !quick.anyTime {
 				t.Fatal("a lone comp-filter is not recognised")
 			}
@@ -237,4 +199,34 @@ func TestTimeRangeOnlyOf(t *testing.T) {
 			t.Errorf("%s: decidable %v, want %v", c.inner, got, c.ok)
 		}
 	}
+}
+
+// parseWithSpans parses objects and computes their spans.
+func parseWithSpans(t *testing.T, objects []string) ([]*ical.Calendar, []*span) {
+	t.Helper()
+	cals := make([]*ical.Calendar, len(objects))
+	spans := make([]*span, len(objects))
+	for i, obj := range objects {
+		cal, err := icalobj.Parse([]byte(obj))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cals[i], spans[i] = cal, spanOf(cal, nil, recur.Limits{MaxInstances: spanInstances})
+	}
+	return cals, spans
+}
+
+// compFilter is the filter VCALENDAR > comp holding inner.
+func compFilter(t *testing.T, comp, inner string) *query.Filter {
+	t.Helper()
+	doc := etree.NewDocument()
+	if err := doc.ReadFromString(`<C:filter xmlns:C="urn:ietf:params:xml:ns:caldav"><C:comp-filter name="VCALENDAR"><C:comp-filter name="` +
+		comp + `">` + inner + `</C:comp-filter></C:comp-filter></C:filter>`); err != nil {
+		t.Fatal(err)
+	}
+	f, err := query.ParseFilter(doc.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

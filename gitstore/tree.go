@@ -288,18 +288,7 @@ func encodeTree(es []treeEntry) rawObject {
 	}
 	b := make([]byte, 0, n)
 	for _, e := range es {
-		switch e.mode {
-		case filemode.Regular:
-			b = append(b, "100644"...)
-		case filemode.Dir:
-			b = append(b, "40000"...)
-		default:
-			b = strconv.AppendUint(b, uint64(e.mode), 8)
-		}
-		b = append(b, ' ')
-		b = append(b, e.name...)
-		b = append(b, 0)
-		b = append(b, e.hash[:]...)
+		b = appendEntry(b, e)
 	}
 	return newObject(plumbing.TreeObject, b)
 }
