@@ -15,17 +15,7 @@ import (
 // of writes), and the status says how far back the oldest unpushed commit
 // is; once the remote exists, everything is pushed and the lag is gone.
 func TestPushStatusDuringOutage(t *testing.T) {
-	needGit(t)
-	dir := t.TempDir()
-	l := openDiskT(t, dir, Options{})
-	put(t, l, "a", "1")
-	l.Close()
-	base := t.TempDir()
-	missing := filepath.Join(base, "later.git")
-	r, err := ParseRemote(missing, RemoteAuth{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, missing, r := storeWithMissingRemote(t)
 	s := openDiskT(t, dir, Options{Remote: r, PushRetryMax: 400 * time.Millisecond})
 	began := time.Now()
 	const writes = 40
@@ -52,7 +42,7 @@ func TestPushStatusDuringOutage(t *testing.T) {
 	t.Logf("outage %v: %d writes, %d push attempts, pending %d, oldest unpushed %v ago",
 		outage.Round(time.Millisecond), writes, st.Attempts, st.Pending, time.Since(st.Oldest).Round(time.Second))
 
-	bareRepo(t, base, "later") // the remote comes back
+	bareRepo(t, filepath.Dir(missing), "later") // the remote comes back
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := s.Flush(ctx); err != nil {

@@ -352,14 +352,7 @@ func TestMemoryStoreWithRemote(t *testing.T) {
 // TestFlushCutsBackoffShort: after failed pushes the pusher waits before
 // retrying; a Flush (graceful shutdown) must push at once.
 func TestFlushCutsBackoffShort(t *testing.T) {
-	needGit(t)
-	dir := t.TempDir()
-	l := openDiskT(t, dir, Options{})
-	put(t, l, "a", "1")
-	l.Close()
-	base := t.TempDir()
-	missing := filepath.Join(base, "later.git")
-	r, _ := ParseRemote(missing, RemoteAuth{})
+	dir, missing, r := storeWithMissingRemote(t)
 	defer func(d time.Duration) { firstRetry = d }(firstRetry)
 	firstRetry = time.Hour // the next retry would be an hour away
 	s, err := Open(context.Background(), dir, Options{Remote: r, Logger: quiet})
@@ -375,7 +368,7 @@ func TestFlushCutsBackoffShort(t *testing.T) {
 	if s.PushStatus().LastError == "" {
 		t.Fatal("push did not fail while the remote was missing")
 	}
-	bareRepo(t, base, "later")
+	bareRepo(t, filepath.Dir(missing), "later")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := s.Flush(ctx); err != nil {
@@ -384,4 +377,21 @@ func TestFlushCutsBackoffShort(t *testing.T) {
 	if got := remoteLog(t, missing); len(got) != 2 {
 		t.Fatalf("remote log %q", got)
 	}
+}
+
+// storeWithMissingRemote makes a repository with one commit in a new
+// directory and a remote at a path with no repository (yet).
+func storeWithMissingRemote(t *testing.T) (dir, missing string, r *Remote) {
+	t.Helper()
+	needGit(t)
+	dir = t.TempDir()
+	l := openDiskT(t, dir, Options{})
+	put(t, l, "a", "1")
+	l.Close()
+	missing = filepath.Join(t.TempDir(), "later.git")
+	r, err := ParseRemote(missing, RemoteAuth{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, missing, r
 }
