@@ -62,7 +62,11 @@ func getContentLength(_ context.Context, _ *Call, n *Node) (propfile.Property, e
 		}
 		return propfile.Property{}, ErrPropNotFound
 	}
-	return textValue(PropContentLength, strconv.FormatInt(n.Size, 10)), nil
+	size, err := n.ContentLength()
+	if err != nil {
+		return propfile.Property{}, err
+	}
+	return textValue(PropContentLength, strconv.FormatInt(size, 10)), nil
 }
 
 // getLastModified serves the stored RFC 3339 timestamp in the HTTP date

@@ -180,6 +180,11 @@ func TestPropfind(t *testing.T) {
 	if all["{DAV:}getcontentlength"].XML != strconv.Itoa(len(ics)+1) { // the body was replaced by ics+" "
 		t.Errorf("getcontentlength %q, want %d", all["{DAV:}getcontentlength"].XML, len(ics)+1)
 	}
+	// Members listed by Depth 1 have their size looked up when asked for.
+	ms = davtest.ParseMultistatus(t, e.Must(207, "PROPFIND", "/calendars/c/", `<propfind xmlns="DAV:"><prop><getcontentlength/></prop></propfind>`, "Depth", "1").Body)
+	if got := ms["/calendars/c/a.ics"]["{DAV:}getcontentlength"]; got.Status != 200 || got.XML != strconv.Itoa(len(ics)+1) {
+		t.Errorf("Depth 1 getcontentlength %d %q, want %d", got.Status, got.XML, len(ics)+1)
+	}
 
 	// propname lists names without values.
 	ms = davtest.ParseMultistatus(t, e.Must(207, "PROPFIND", "/calendars/c/a.ics", `<propfind xmlns="DAV:"><propname/></propfind>`, "Depth", "0").Body)

@@ -21,6 +21,25 @@ type Reader interface {
 	List(dir string) ([]gitstore.Entry, error)
 }
 
+// unsizedLister is a Reader that can list without file sizes.
+type unsizedLister interface {
+	ListUnsized(dir string) ([]gitstore.Entry, error)
+}
+
+// ContentLength is the byte length of an object, looked up on first use
+// when the listing that made the node left it out.
+func (n *Node) ContentLength() (int64, error) {
+	if n.Size >= 0 {
+		return n.Size, nil
+	}
+	e, err := n.rd.Stat(n.Path())
+	if err != nil {
+		return 0, fmt.Errorf("dav: size of /%s: %w", n.Path(), err)
+	}
+	n.Size = e.Size
+	return n.Size, nil
+}
+
 // Node is one resource in the tree: a collection (a directory with a
 // .prop file) or an object (a file with a FILE.prop beside it).
 type Node struct {
@@ -31,7 +50,8 @@ type Node struct {
 	// Hash is the git object id: the blob id of an object, the tree id of
 	// a collection. It is the ETag.
 	Hash string
-	// Size is the byte length of an object.
+	// Size is the byte length of an object; -1 until ContentLength
+	// looks it up.
 	Size int64
 
 	props    *propfile.Props
@@ -170,7 +190,11 @@ func lookup(rd Reader, segs []string, log *slog.Logger) (*Node, error) {
 
 // children lists a collection's members, property files left out.
 func children(rd Reader, n *Node) ([]*Node, error) {
-	entries, err := rd.List(n.Path())
+	list := rd.List
+	if u, ok := rd.(unsizedLister); ok {
+		list = u.ListUnsized // sizes are looked up when asked for (ContentLength)
+	}
+	entries, err := list(n.Path())
 	if err != nil {
 		return nil, fmt.Errorf("dav: listing /%s: %w", n.Path(), err)
 	}

@@ -23,7 +23,8 @@ type Entry struct {
 	// id of a directory (changes whenever anything below it changes). In a
 	// Txn, a directory with pending changes has an empty Hash.
 	Hash string
-	// Size is a file's length in bytes; 0 for directories.
+	// Size is a file's length in bytes; 0 for directories; -1 when not
+	// looked up (ListUnsized).
 	Size int64
 }
 
@@ -82,7 +83,14 @@ func (sn *Snapshot) Read(p string) ([]byte, error) {
 }
 
 // List returns the entries of directory dir sorted by name.
-func (sn *Snapshot) List(dir string) ([]Entry, error) {
+func (sn *Snapshot) List(dir string) ([]Entry, error) { return sn.list(dir, true) }
+
+// ListUnsized is List with the Size of files left at -1: finding a
+// file's size costs a lookup, which a listing of 10,000 entries whose
+// sizes nobody asked for can skip. Stat gives one file's size.
+func (sn *Snapshot) ListUnsized(dir string) ([]Entry, error) { return sn.list(dir, false) }
+
+func (sn *Snapshot) list(dir string, sized bool) ([]Entry, error) {
 	comps, err := splitPath(dir)
 	if err != nil {
 		return nil, err
@@ -102,9 +110,16 @@ func (sn *Snapshot) List(dir string) ([]Entry, error) {
 	out := make([]Entry, 0, t.len())
 	for _, i := range t.sortedByName() {
 		e := t.at(int(i))
-		en, err := sn.s.childEntry(prefix, strings.Clone(e.name), nodeOf(e))
+		n := nodeOf(e)
+		if !sized && !n.dir {
+			n.size = 0 // not looked up: reported as -1 below
+		}
+		en, err := sn.s.childEntry(prefix, strings.Clone(e.name), n)
 		if err != nil {
 			return nil, err
+		}
+		if !sized && !en.Dir {
+			en.Size = -1
 		}
 		out = append(out, en)
 	}
