@@ -14,22 +14,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 )
 
-// defaultGCPercent is the garbage collector's target when GOGC is unset:
-// the heap may grow to 1.5 times the live data between collections
-// instead of Go's default 2 times. A calendar server's live data is small
-// (caches with fixed budgets) and its garbage comes in bursts (a large
-// REPORT, a burst of PUTs), so this keeps the resident size close to
-// what is in use at a modest cost in collections.
-const defaultGCPercent = 50
-
 func main() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(defaultGCPercent)
-	}
 	args := os.Args[1:]
 	if len(args) > 0 {
 		switch args[0] {
