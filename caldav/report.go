@@ -209,10 +209,11 @@ func (h *handler) calendarQuery(ctx context.Context, c *dav.Call, n *dav.Node, r
 	run := &reportRun{h: h, c: c, req: req, ms: dav.NewMultistatus(), zoneFor: func(*dav.Node) *time.Location { return zone }}
 	pre := prefilterOf(filter)
 	quick := timeRangeOnlyOf(filter)
-	for _, t := range targets {
+	for i, t := range targets {
 		if err := ctx.Err(); err != nil {
 			return 0, nil, err
 		}
+		dav.Pace(i)
 		var sp *span
 		if len(pre) > 0 || quick != nil {
 			// Objects whose instances lie elsewhere in time cannot match.
@@ -324,10 +325,11 @@ func (h *handler) calendarMultiget(ctx context.Context, c *dav.Call, _ *dav.Node
 		zones[key] = loc
 		return loc
 	}}
-	for _, href := range hrefs {
+	for i, href := range hrefs {
 		if err := ctx.Err(); err != nil {
 			return 0, nil, err
 		}
+		dav.Pace(i)
 		segs, err := dav.HrefSegments(href)
 		if err != nil {
 			run.ms.Add(href).Status(http.StatusBadRequest)

@@ -3,6 +3,7 @@ package dav
 import (
 	"context"
 	"github.com/gocaldav/gocaldav/gitstore"
+	"runtime"
 
 	"github.com/beevik/etree"
 )
@@ -87,3 +88,14 @@ func (n *Node) Commit() string {
 // HrefOf is the escaped href of the resource at segs ("/a/b", or "/a/b/"
 // for a collection).
 func HrefOf(segs []string, collection bool) string { return hrefOf(segs, collection) }
+
+// Pace is called at each step of a loop over a collection's members (i
+// counts the steps). Every 128th call yields the processor, so that a
+// report over 10,000 members does not make a small request that arrives
+// meanwhile wait for the scheduler to preempt it (Go preempts a running
+// goroutine only every 10 ms, and each wait can repeat).
+func Pace(i int) {
+	if i%128 == 127 {
+		runtime.Gosched()
+	}
+}

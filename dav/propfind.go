@@ -116,7 +116,8 @@ func (r *resource) PropFind(ctx context.Context, rq *webmachine.Request) (int, e
 		}
 	}
 	ms := NewMultistatus()
-	for _, node := range nodes {
+	for i, node := range nodes {
+		Pace(i)
 		if _, err := r.s.propResponse(ctx, r.c, ms, node, req); err != nil {
 			return 0, err
 		}

@@ -192,7 +192,8 @@ func runSyncCollection(ctx context.Context, c *Call, n *Node, body *etree.Elemen
 	members := collectMembers(n.Segs, changes, req.infinite)
 	ms := NewMultistatus()
 	view := &Call{Server: s, HTTP: c.HTTP, User: c.User, Snapshot: snap, SnapshotTime: snap.Time()}
-	for _, segs := range members {
+	for i, segs := range members {
+		Pace(i)
 		node, err := lookup(snap, segs, s.logger())
 		if err != nil {
 			return 0, nil, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -146,4 +147,44 @@ func TestSpliceIntoEmptyTree(t *testing.T) {
 	if want := encodeTree(add).data; !bytes.Equal(raw, want) || len(offs) != 3 || pre != 0 || suf != 0 {
 		t.Fatalf("raw %q offs %v pre %d suf %d; want %q", raw, offs, pre, suf, want)
 	}
+}
+
+// FuzzDecodeTree: a tree object read from a repository (which another
+// git tool, or a damaged disk, may have written) is accepted or refused,
+// never a panic; an accepted one reads back entry by entry into the same
+// bytes, and splicing an entry into it gives the encoding from scratch.
+func FuzzDecodeTree(f *testing.F) {
+	f.Add(encodeTree([]treeEntry{{name: "a.ics", mode: filemode.Regular}, {name: "d", mode: filemode.Dir}}).data)
+	f.Add(encodeTree([]treeEntry{{name: "x", mode: filemode.Executable}, {name: "y", mode: filemode.Symlink}}).data)
+	f.Add([]byte("100644 \x00"))
+	f.Add([]byte("40000 d\x00short"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tr, err := decodeTree(plumbing.ZeroHash, data)
+		if err != nil {
+			return
+		}
+		var back []byte
+		var es []treeEntry
+		for i := range tr.len() {
+			e := tr.at(i)
+			back = append(back, tr.entryBytes(i)...)
+			es = append(es, treeEntry{name: strings.Clone(e.name), mode: e.mode, hash: e.hash})
+		}
+		if !bytes.Equal(back, data) {
+			t.Fatalf("entries do not cover the tree: %q", data)
+		}
+		if !slices.IsSortedFunc(es, compareEntries) {
+			return // not in git order: lookups are undefined, as in git
+		}
+		add := treeEntry{name: "zz-new", mode: filemode.Regular}
+		if _, ok := tr.find(add.name); ok {
+			return
+		}
+		at, _ := tr.search(add.name, false)
+		raw, _, pre, suf := tr.splice(nil, []treeEntry{add}, []int{at})
+		want := slices.Insert(slices.Clone(es), at, add)
+		if exp := encodeTree(want).data; !bytes.Equal(raw, exp) || pre+suf != len(data) {
+			t.Fatalf("splice into %q: %q, want %q (pre %d suf %d)", data, raw, exp, pre, suf)
+		}
+	})
 }
