@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -144,17 +145,21 @@ func (s *Store) diffTrees(ctx context.Context, prefix string, a, b plumbing.Hash
 		}
 		return nil
 	}
-	i, j := 0, 0
-	for i < ta.len() || j < tb.len() {
-		if i < ta.len() && j < tb.len() && bytes.Equal(ta.entryBytes(i), tb.entryBytes(j)) {
+	// The entries both encodings start and end with are the same: skip
+	// them at the speed of a memory comparison.
+	head, tailA, tailB := sharedEnds(ta, tb)
+	endA, endB := ta.len()-tailA, tb.len()-tailB
+	i, j := head, head
+	for i < endA || j < endB {
+		if i < endA && j < endB && bytes.Equal(ta.entryBytes(i), tb.entryBytes(j)) {
 			i, j = i+1, j+1 // the same name, mode and id: the common case, no decoding
 			continue
 		}
 		var c int
 		switch {
-		case i == ta.len():
+		case i == endA:
 			c = 1
-		case j == tb.len():
+		case j == endB:
 			c = -1
 		default:
 			c = compareEntries(ta.at(i), tb.at(j))
@@ -186,6 +191,57 @@ func (s *Store) diffTrees(ctx context.Context, prefix string, a, b plumbing.Hash
 		}
 	}
 	return nil
+}
+
+// sharedEnds returns how many entries a and b share at their start, and
+// how many at their end (counted in each, not overlapping the start).
+// Equal bytes up to an entry boundary are equal entries.
+func sharedEnds(a, b *tree) (head, tailA, tailB int) {
+	p := commonPrefix(a.raw, b.raw)
+	// The entries wholly inside the common prefix (of a; at the same
+	// offsets in b).
+	head = max(sort.Search(a.len()+1, func(i int) bool { return a.off(i) > p })-1, 0)
+	head = min(head, a.len(), b.len())
+	for head > 0 && (a.off(head) > len(b.raw) || a.off(head) != b.off(head)) {
+		head--
+	}
+	q := commonSuffix(a.raw[a.off(head):], b.raw[b.off(head):])
+	// The entries of a that start inside the common suffix...
+	k := a.len() - sort.Search(a.len(), func(i int) bool { return i >= head && a.off(i) >= len(a.raw)-q })
+	k = min(k, b.len()-head)
+	// ...are b's last k entries too once an entry starts at the same
+	// distance from the end in both (from there both parse the same
+	// bytes); bytes alone could be cut into entries differently.
+	for k > 0 && len(a.raw)-a.off(a.len()-k) != len(b.raw)-b.off(b.len()-k) {
+		k--
+	}
+	return head, k, k
+}
+
+// commonPrefix is the length of the longest common prefix of x and y.
+func commonPrefix(x, y []byte) int {
+	n := min(len(x), len(y))
+	p := 0
+	for p+4096 <= n && bytes.Equal(x[p:p+4096], y[p:p+4096]) {
+		p += 4096
+	}
+	for p < n && x[p] == y[p] {
+		p++
+	}
+	return p
+}
+
+// commonSuffix is the length of the longest common suffix of x and y.
+func commonSuffix(x, y []byte) int {
+	n := min(len(x), len(y))
+	s := 0
+	for s+4096 <= n && bytes.Equal(x[len(x)-s-4096:len(x)-s], y[len(y)-s-4096:len(y)-s]) {
+		s += 4096
+	}
+	for s < n && x[len(x)-1-s] == y[len(y)-1-s] {
+		s++
+	}
+	return s
 }
 
 // treeOrEmpty returns tree h, or an empty tree for zero.

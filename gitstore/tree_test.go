@@ -2,6 +2,8 @@ package gitstore
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"math/rand"
 	"slices"
 	"strings"
@@ -190,4 +192,98 @@ func FuzzDecodeTree(f *testing.F) {
 			t.Fatalf("splice into %q: %q, want %q (pre %d suf %d)", data, raw, exp, pre, suf)
 		}
 	})
+}
+
+// TestChangesAgainstListings: Changes (the ordered walk with its
+// shared-ends skip) equals the difference of two full listings, on
+// random directories and random edits: files added, removed, modified,
+// files turned into directories and back, edits at both ends.
+func TestChangesAgainstListings(t *testing.T) {
+	r := rand.New(rand.NewSource(6578))
+	s, err := OpenMemory(Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	name := func() string { return fmt.Sprintf("c/%c%d", 'a'+r.Intn(6), r.Intn(40)) }
+	for round := range 150 {
+		from := s.Head().Commit()
+		_, err := s.Batch(ctx, who("edit"), func(tx *Txn) error {
+			for range 1 + r.Intn(8) {
+				p := name()
+				switch r.Intn(5) {
+				case 0:
+					tx.Remove(p)
+				case 1:
+					tx.Remove(p)
+					if err := tx.Write(p+"/inner", []byte(fmt.Sprint(r.Int()))); err != nil {
+						return err
+					}
+				default:
+					tx.Remove(p)
+					if err := tx.Write(p, []byte(fmt.Sprint(r.Intn(3)))); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := s.Head().Commit()
+		got, err := s.Changes(ctx, "c", from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, after := filesUnder(t, s, from, "c"), filesUnder(t, s, to, "c")
+		var want []Change
+		for p, h := range after {
+			switch old, ok := before[p]; {
+			case !ok:
+				want = append(want, Change{Path: p, Kind: Added, Hash: h})
+			case old != h:
+				want = append(want, Change{Path: p, Kind: Modified, Hash: h})
+			}
+		}
+		for p := range before {
+			if _, ok := after[p]; !ok {
+				want = append(want, Change{Path: p, Kind: Removed})
+			}
+		}
+		slices.SortFunc(want, func(x, y Change) int { return strings.Compare(x.Path, y.Path) })
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d: Changes\n%v\nwant\n%v", round, got, want)
+		}
+	}
+}
+
+// filesUnder maps every file below dir in commit id (none for "") to its blob id.
+func filesUnder(t *testing.T, s *Store, id, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	if id == "" {
+		return out
+	}
+	sn, err := s.At(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(d string)
+	walk = func(d string) {
+		es, err := sn.List(d)
+		if err != nil {
+			return // gone
+		}
+		for _, e := range es {
+			if e.Dir {
+				walk(e.Path)
+			} else {
+				out[e.Path] = e.Hash
+			}
+		}
+	}
+	walk(dir)
+	return out
 }
