@@ -232,7 +232,7 @@ func (d *diskBackend) persist(objs []rawObject, old, new plumbing.Hash, reflog [
 // maxPendChain bounds how many pending versions of a tree are held as
 // deltas against their successor: reading the oldest applies that many
 // deltas, and a chain this long starts a pack.
-const maxPendChain = 64
+const maxPendChain = 256
 
 // pendCost is what a pending object holds in memory.
 func pendCost(o rawObject) int64 { return int64(len(o.data) + len(o.delta)) }

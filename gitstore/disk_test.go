@@ -141,8 +141,8 @@ func TestMaintainMergesPacks(t *testing.T) {
 	dir := t.TempDir()
 	s := openDiskT(t, dir, Options{NoAutoMaintain: true, MaxPacks: 3})
 	ctx := context.Background()
-	round := func(r int) {
-		for i := range 30 {
+	round := func(r int) { // more objects per pack than a merge rewrites: merges copy
+		for i := range 150 {
 			put(t, s, fmt.Sprintf("cal/e%03d.ics", i), fmt.Sprintf("round %d event %d", r, i))
 		}
 		if err := s.disk.materialize(); err != nil { // one pack per round
@@ -199,7 +199,7 @@ func TestMaintainMergesPacks(t *testing.T) {
 	s.Close()
 	fsck(t, dir)
 	gitCmd(t, dir, "verify-pack", filepath.Join(dir, "objects", "pack", "pack-"+packs[0].id.String()+".idx"))
-	if n := strings.Count(gitCmd(t, dir, "rev-list", "main"), "\n"); n != 151 {
+	if n := strings.Count(gitCmd(t, dir, "rev-list", "main"), "\n"); n != 751 {
 		t.Fatalf("rev-list %d", n)
 	}
 }
@@ -395,6 +395,57 @@ func TestPendingVersionsHeldAsDeltas(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("packed")
+	s.Close()
+	fsck(t, dir)
+}
+
+// TestMaintainRedeltasSmallPacks: packs written one commit at a time
+// (a low commit rate, or a push after each) each hold a whole copy of
+// the large directory; merging them rewrites the trees as deltas, so the
+// merged pack is a fraction of their sum, and git accepts it.
+func TestMaintainRedeltasSmallPacks(t *testing.T) {
+	needGit(t)
+	dir := t.TempDir()
+	s := openDiskT(t, dir, Options{NoAutoMaintain: true, MaxPacks: 1})
+	importEvents(t, s, 1000)
+	if err := s.disk.materialize(); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 20 {
+		ids = append(ids, put(t, s, fmt.Sprintf("calendars/alice/home/zz%02d.ics", i), fmt.Sprint(i)))
+		if err := s.disk.materialize(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	packs, _ := s.disk.packs()
+	slices.SortFunc(packs, func(a, b packInfo) int { return cmp.Compare(a.size, b.size) })
+	var small int64
+	for _, p := range packs[:len(packs)-1] { // all but the import
+		small += p.size
+	}
+	for range 5 {
+		if err := s.Maintain(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after, _ := s.disk.packs()
+	var total int64
+	for _, p := range after {
+		total += p.size
+	}
+	if grew := total - packs[len(packs)-1].size; len(after) > 2 || grew > small/4 {
+		t.Fatalf("%d packs of %d bytes after maintenance; the 20 small packs held %d bytes", len(after), total, small)
+	}
+	for i, id := range ids {
+		sn, err := s.At(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := sn.Read(fmt.Sprintf("calendars/alice/home/zz%02d.ics", i)); err != nil || string(b) != fmt.Sprint(i) {
+			t.Fatalf("commit %d: %q %v", i, b, err)
+		}
+	}
 	s.Close()
 	fsck(t, dir)
 }

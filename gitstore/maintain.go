@@ -183,6 +183,12 @@ func (s *Store) rewritePacks(ctx context.Context, packs []packInfo) error {
 	return d.writePack(list)
 }
 
+// rewriteObjects is the most objects a merge rewrites rather than copies:
+// rewriting inflates them all, and that many objects are some 60 commits,
+// so some 60 versions of a large directory's tree (800 KB at 10,000
+// events) at once.
+const rewriteObjects = 400
+
 // mergeSmallestPacks merges the smallest packs into one: at least two,
 // and each further pack only while it is at most twice the size of those
 // taken before it together (geometric merging: a big pack is rewritten
@@ -191,23 +197,40 @@ func (s *Store) rewritePacks(ctx context.Context, packs []packInfo) error {
 func (s *Store) mergeSmallestPacks(ctx context.Context, packs []packInfo) ([]packInfo, error) {
 	d := s.disk
 	slices.SortFunc(packs, func(a, b packInfo) int { return cmp.Compare(a.size, b.size) })
+	// Packs of a few commits each (written at a low commit rate, or for
+	// pushes) are rewritten together: each tree becomes a delta against
+	// its newer version across them, where copying would keep one whole
+	// copy of every large directory per pack.
 	var merged []packInfo
-	var size int64
+	objects := 0
 	for _, p := range packs {
-		if len(merged) >= 2 && (p.size > 2*size || size+p.size > maxMergedPack/2) {
+		if objects+p.count > rewriteObjects {
 			break
 		}
 		merged = append(merged, p)
-		size += p.size
+		objects += p.count
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	_, err := d.mergePacks(merged)
-	if errors.Is(err, errDuplicateObject) {
-		// Packs from before objects were kept unique, or written by other
-		// git tools: rewrite them object by object, once.
+	var err error
+	if len(merged) >= 2 {
 		err = s.rewritePacks(ctx, merged)
+	} else {
+		merged = merged[:0]
+		var size int64
+		for _, p := range packs {
+			if len(merged) >= 2 && (p.size > 2*size || size+p.size > maxMergedPack/2) {
+				break
+			}
+			merged = append(merged, p)
+			size += p.size
+		}
+		if _, err = d.mergePacks(merged); errors.Is(err, errDuplicateObject) {
+			// Packs from before objects were kept unique, or written by
+			// other git tools: rewrite them object by object, once.
+			err = s.rewritePacks(ctx, merged)
+		}
 	}
 	if err != nil {
 		return nil, asStorage("gitstore: maintain: merge packs", err)

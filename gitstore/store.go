@@ -55,7 +55,10 @@ type Options struct {
 	// Logger receives diagnostics; default slog.Default().
 	Logger *slog.Logger
 	// PackInterval is how long committed objects may stay only in the
-	// journal (and memory) before they are written to a pack; default 5s.
+	// journal (and memory) before they are written to a pack; default
+	// 30 s. Each pack holds one whole copy of every large directory it
+	// touches (a 10,000-event calendar's tree is 800 KB), so packs are
+	// written rarely: also when enough is pending, on push, and on Close.
 	PackInterval time.Duration
 	// MaxPacks is the number of packs above which background maintenance
 	// merges packs; default 16.
@@ -79,7 +82,7 @@ func (o *Options) defaults() {
 		o.Logger = slog.Default()
 	}
 	if o.PackInterval == 0 {
-		o.PackInterval = 5 * time.Second
+		o.PackInterval = 30 * time.Second
 	}
 	if o.MaxPacks == 0 {
 		o.MaxPacks = 16
