@@ -66,6 +66,9 @@ type config struct {
 	logLevel  string
 	logFormat string
 	syslog    string
+	// packInterval is how long commits may stay only in the journal
+	// before they are written to a pack (gitstore.Options.PackInterval).
+	packInterval time.Duration
 	// shutdownTimeout bounds a graceful shutdown: requests in flight
 	// and pending pushes.
 	shutdownTimeout time.Duration
@@ -90,7 +93,7 @@ type flagGroup struct {
 }
 
 var flagGroups = []flagGroup{
-	{"Storage", []string{"data", "admin-password", "admin-password-file"}},
+	{"Storage", []string{"data", "admin-password", "admin-password-file", "pack-interval"}},
 	{"Git remote", []string{"remote", "push", "ssh-key", "ssh-authenticator", "authenticator", "ssh-known-hosts", "ssh-password", "tls-authenticator"}},
 	{"Listeners", []string{"http", "https", "host", "tls-cert", "tls-key", "tls-dir", "tls-proxy", "metrics", "pprof"}},
 	{"Certificates (ACME)", []string{"acme", "acme-email", "acme-directory", "acme-cache", "acme-challenge",
@@ -150,6 +153,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (*c
 	fs.StringVar(&c.syslog, "syslog", "", "also send logs as RFC 5424 syslog to udp://HOST:PORT or tcp://HOST:PORT")
 	fs.StringVar(&traceMode, "trace", "off", "webmachine decision trace: off, log or header")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long to finish requests and push pending commits")
+	fs.DurationVar(&c.packInterval, "pack-interval", 30*time.Second, "how long commits may stay only in the journal before they are packed")
 	fs.Int64Var(&c.maxBody, "max-body", 10<<20, "largest request body in bytes")
 	fs.IntVar(&c.maxXMLDepth, "max-xml-depth", 64, "deepest XML nesting accepted")
 	fs.IntVar(&c.maxXMLElements, "max-xml-elements", dav.DefaultMaxXMLElements, "most elements in one XML request body (more answers 413)")
@@ -280,6 +284,9 @@ func (c *config) validate(trusted string) error {
 		if st, err := os.Stat(c.webUI); err != nil || !st.IsDir() {
 			return fmt.Errorf("--web-ui %s is not a directory", c.webUI)
 		}
+	}
+	if c.packInterval <= 0 {
+		return errors.New("--pack-interval must be positive")
 	}
 	if c.shutdownTimeout <= 0 {
 		return errors.New("--shutdown-timeout must be positive")

@@ -58,6 +58,7 @@ func TestBadFlagsExitNonZero(t *testing.T) {
 		{[]string{"--http", "127.0.0.1:0", "--trusted-proxy", "nonsense"}, "--trusted-proxy"},
 		{[]string{"--http", "127.0.0.1:0", "--push", "later"}, "--push"},
 		{[]string{"--http", "127.0.0.1:0", "--pprof"}, "--metrics"},
+		{[]string{"--http", "127.0.0.1:0", "--pack-interval", "0s"}, "--pack-interval"},
 		// Files that do not exist are found before the data directory
 		// is created.
 		{[]string{"--data", data, "--admin-password", "p", "--https", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", cert}, "missing.pem"},

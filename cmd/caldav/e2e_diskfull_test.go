@@ -121,7 +121,7 @@ func TestDiskFull(t *testing.T) {
 	bin := buildBinary(t)
 	mnt := mountFS(t, "-t", "tmpfs", "-o", "size=16m", "tmpfs")
 	data := filepath.Join(mnt, "data")
-	s := start(t, bin, "--data", data, "--admin-password", "secret", "--metrics", "127.0.0.1:0")
+	s := start(t, bin, "--data", data, "--admin-password", "secret", "--metrics", "127.0.0.1:0", "--pack-interval", "1s")
 	s.must(t, 201, changes[0].req) // alice
 	var acked, refused []string
 	for i := range 3 {

@@ -23,7 +23,7 @@ import (
 
 // openStore opens the data repository with the remote the flags name.
 func openStore(ctx context.Context, cfg *config, log *slog.Logger) (*gitstore.Store, error) {
-	o := gitstore.Options{Logger: log, Push: gitstore.PushAsync}
+	o := gitstore.Options{Logger: log, Push: gitstore.PushAsync, PackInterval: cfg.packInterval}
 	if cfg.push == "sync" {
 		o.Push = gitstore.PushSync
 	}
