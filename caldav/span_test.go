@@ -72,13 +72,7 @@ func TestSpanNeverExcludesAMatch(t *testing.T) {
 	cals, spans := parseWithSpans(t, objects)
 	excluded := 0
 	for q := 0; q < 40; q++ {
-		start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.Intn(3*365*24)) * time.Hour)
-		end := start.Add(time.Duration(1+r.Intn(24*40)) * time.Hour)
-		comp := "VEVENT"
-		if q%5 == 0 {
-			comp = "VJOURNAL"
-		}
-		f := compFilter(t, comp, `<C:time-range start="`+start.Format("20060102T150405Z")+`" end="`+end.Format("20060102T150405Z")+`"/>`)
+		_, start, end, f := randomRangeQuery(t, r, q)
 		pre := prefilterOf(f)
 		if len(pre) != 1 {
 			t.Fatalf("prefilter %v", pre)
@@ -126,13 +120,7 @@ func TestSpanDecidesLikeTheFilter(t *testing.T) {
 	cals, spans := parseWithSpans(t, objects)
 	decided, matches := 0, 0
 	for q := 0; q < 60; q++ {
-		start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.Intn(3*365*24)) * time.Hour)
-		end := start.Add(time.Duration(1+r.Intn(24*40)) * time.Hour)
-		comp := "VEVENT"
-		if q%5 == 0 {
-			comp = "VJOURNAL"
-		}
-		f := compFilter(t, comp, `<C:time-range start="`+start.Format("20060102T150405Z")+`" end="`+end.Format("20060102T150405Z")+`"/>`)
+		comp, start, end, f := randomRangeQuery(t, r, q)
 		quick := timeRangeOnlyOf(f)
 		if quick == nil {
 			t.Fatal("a lone time-range filter is not recognised")
@@ -229,4 +217,18 @@ func compFilter(t *testing.T, comp, inner string) *query.Filter {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// randomRangeQuery is query q of a randomized test: a time range on the
+// hour grid over 2025–2027 on VEVENT (on VJOURNAL every fifth time).
+func randomRangeQuery(t *testing.T, r *rand.Rand, q int) (comp string, start, end time.Time, f *query.Filter) {
+	t.Helper()
+	start = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.Intn(3*365*24)) * time.Hour)
+	end = start.Add(time.Duration(1+r.Intn(24*40)) * time.Hour)
+	comp = "VEVENT"
+	if q%5 == 0 {
+		comp = "VJOURNAL"
+	}
+	f = compFilter(t, comp, `<C:time-range start="`+start.Format("20060102T150405Z")+`" end="`+end.Format("20060102T150405Z")+`"/>`)
+	return comp, start, end, f
 }
