@@ -228,7 +228,11 @@ func touchParent(tx *gitstore.Txn, log *slog.Logger, segs []string, now time.Tim
 	if err != nil || pn == nil || !pn.Collection {
 		return err
 	}
+	stamp := propfile.FormatTimestamp(now)
+	if old, ok := pn.Text(PropLastModified); ok && old == stamp {
+		return nil // already this second's: nothing to rewrite
+	}
 	props := pn.Props().Clone()
-	props.Set(propfile.TextProperty(PropLastModified, propfile.FormatTimestamp(now)))
+	props.Set(propfile.TextProperty(PropLastModified, stamp))
 	return writeProps(tx, parent, true, props)
 }
