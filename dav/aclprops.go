@@ -210,7 +210,7 @@ func (r *resource) SetACL(ctx context.Context, rq *webmachine.Request) (int, err
 		return 0, halt(perr)
 	}
 	err = r.s.update(ctx, r.c, func(tx *gitstore.Txn) error {
-		n, err := r.current(tx)
+		n, err := r.current(ctx, tx)
 		if err != nil {
 			return err
 		}

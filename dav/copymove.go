@@ -63,7 +63,7 @@ func (r *resource) transfer(ctx context.Context, dst webmachine.Destination, mov
 	now := r.s.now()
 	err = r.s.update(ctx, r.c, func(tx *gitstore.Txn) error {
 		log := r.s.logger()
-		src, err := r.current(tx)
+		src, err := r.current(ctx, tx)
 		if err != nil {
 			return err
 		}

@@ -262,15 +262,43 @@ func (r *resource) Precondition(ctx context.Context, _ *webmachine.Request, _ bo
 	if err != nil {
 		return false, halt(err)
 	}
-	ok, err := r.evalIf(ctx, lists)
+	target, err := r.target()
+	if err != nil {
+		return false, halt(err)
+	}
+	ok, err := r.evalIf(ctx, r.c.Snapshot, target, lists)
 	if err != nil {
 		return false, halt(err)
 	}
 	return ok, nil
 }
 
-// evalIf reports whether any list holds.
-func (r *resource) evalIf(ctx context.Context, lists []ifList) (bool, error) {
+// recheckIf evaluates the If header again inside a write batch, against
+// the batch's state (target is the request's target there, nil when
+// absent): a write that raced ahead since the snapshot makes it fail
+// with 412 as it would have failed before.
+func (r *resource) recheckIf(ctx context.Context, tx Reader, target *Node) error {
+	values := r.c.HTTP.Header.Values("If")
+	if len(values) == 0 {
+		return nil
+	}
+	lists, err := parseIf(strings.Join(values, " "))
+	if err != nil {
+		return err
+	}
+	ok, err := r.evalIf(ctx, tx, target, lists)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return Errorf(http.StatusPreconditionFailed, "the If header no longer holds")
+	}
+	return nil
+}
+
+// evalIf reports whether any list holds, with the resources as rd has
+// them (target is the request's target there, nil when absent).
+func (r *resource) evalIf(ctx context.Context, rd Reader, target *Node, lists []ifList) (bool, error) {
 	etags := map[string]string{} // resource tag → current ETag, "" when unmapped
 	for _, l := range lists {
 		etag, seen := etags[l.resource]
@@ -279,7 +307,7 @@ func (r *resource) evalIf(ctx context.Context, lists []ifList) (bool, error) {
 				return false, Errorf(http.StatusBadRequest, "the If header names more than %d resources", maxIfResources)
 			}
 			var err error
-			if etag, err = r.ifETag(ctx, l.resource); err != nil {
+			if etag, err = r.ifETag(ctx, rd, target, l.resource); err != nil {
 				return false, err
 			}
 			etags[l.resource] = etag
@@ -307,23 +335,22 @@ func (l ifList) holds(etag string) bool {
 // ifETag returns the current strong ETag of the resource a list applies
 // to: the request's target for "", else the Resource-Tag's resource. It
 // returns "" for a URL that maps to nothing the user may read here.
-func (r *resource) ifETag(ctx context.Context, ref string) (string, error) {
+func (r *resource) ifETag(ctx context.Context, rd Reader, target *Node, ref string) (string, error) {
 	if ref == "" {
-		n, err := r.target()
-		if err != nil || n == nil {
-			return "", err
+		if target == nil {
+			return "", nil
 		}
-		return webmachine.StrongETag(n.Hash).String(), nil
+		return webmachine.StrongETag(target.Hash).String(), nil
 	}
 	segs, ok := r.ifResource(ref)
 	if !ok {
 		return "", nil
 	}
-	n, err := lookup(r.c.Snapshot, segs, r.s.logger())
+	n, err := lookup(rd, segs, r.s.logger())
 	if err != nil || n == nil {
 		return "", err
 	}
-	readable, err := r.s.access().Allowed(ctx, r.c.Snapshot, r.c.User, segs, string(propfile.PrivRead))
+	readable, err := r.s.access().Allowed(ctx, rd, r.c.User, segs, string(propfile.PrivRead))
 	if err != nil {
 		return "", fmt.Errorf("dav: access check for the If header: %w", err)
 	}

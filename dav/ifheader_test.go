@@ -1,10 +1,13 @@
 package dav
 
 import (
+	"context"
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/gocaldav/gocaldav/gitstore"
 )
 
 func TestParseIf(t *testing.T) {
@@ -144,4 +147,29 @@ func FuzzIfHeader(f *testing.F) {
 			t.Fatalf("%q: %+v\nwritten back %q: %+v %v", v, lists, renderIf(lists), again, err)
 		}
 	})
+}
+
+// TestIfHeaderRecheckedInBatch: a write that lands between the If
+// header's check on the request's snapshot and the batch fails the
+// request with 412 instead of being overwritten.
+func TestIfHeaderRecheckedInBatch(t *testing.T) {
+	e := newTestEnv(t)
+	e.Must(201, "MKCOL", "/calendars/c/", "")
+	etag := e.Must(201, "PUT", "/calendars/c/a", "one").Header.Get("ETag")
+	raced := false
+	e.srv.Hooks.CheckPut = func(ctx context.Context, _ *Call, _, _ *Node, _ string, _ []byte, _ string) (string, error) {
+		if !raced { // the first call runs before the batch: another client's write wins the race
+			raced = true
+			_, err := e.store.Batch(ctx, gitstore.Commit{AuthorName: "other", AuthorEmail: "o@x", Message: "race"},
+				func(tx *gitstore.Txn) error {
+					return StoreObject(tx, []string{"calendars", "c", "a"}, []byte("theirs"), "text/plain", testNow)
+				})
+			return "", err
+		}
+		return "", nil
+	}
+	e.Must(412, "PUT", "/calendars/c/a", "mine", "If", "(["+etag+"])")
+	if got := e.Must(200, "GET", "/calendars/c/a", "").Body; got != "theirs" {
+		t.Errorf("the racing write was overwritten: %q", got)
+	}
 }

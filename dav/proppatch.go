@@ -130,7 +130,7 @@ func (r *resource) PropPatch(ctx context.Context, rq *webmachine.Request) (int, 
 	}
 	var statuses []updateResult
 	err = r.s.update(ctx, r.c, func(tx *gitstore.Txn) error {
-		n, err := r.current(tx)
+		n, err := r.current(ctx, tx)
 		if err != nil {
 			return err
 		}

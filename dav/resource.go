@@ -400,6 +400,9 @@ func (r *resource) put(ctx context.Context, rq *webmachine.Request) error {
 		if err := recheckPreconditions(r.c.HTTP, existing); err != nil {
 			return err
 		}
+		if err := r.recheckIf(ctx, tx, existing); err != nil {
+			return err
+		}
 		storeCT := ct
 		if r.s.Hooks.CheckPut != nil {
 			normal, err := r.s.Hooks.CheckPut(ctx, r.c, parent, existing, r.segs[len(r.segs)-1], body, ct)
@@ -454,9 +457,9 @@ func storeObject(tx *gitstore.Txn, log *slog.Logger, segs []string, existing *No
 }
 
 // current looks the target up inside a batch: it must still exist and
-// still pass If-Match and If-None-Match (another write may have won the
-// race since the request's snapshot).
-func (r *resource) current(tx *gitstore.Txn) (*Node, error) {
+// still pass If-Match, If-None-Match and If (another write may have won
+// the race since the request's snapshot).
+func (r *resource) current(ctx context.Context, tx *gitstore.Txn) (*Node, error) {
 	n, err := lookup(tx, r.segs, r.s.logger())
 	if err != nil {
 		return nil, err
@@ -465,6 +468,9 @@ func (r *resource) current(tx *gitstore.Txn) (*Node, error) {
 		return nil, errNotFound
 	}
 	if err := recheckPreconditions(r.c.HTTP, n); err != nil {
+		return nil, err
+	}
+	if err := r.recheckIf(ctx, tx, n); err != nil {
 		return nil, err
 	}
 	return n, nil
@@ -499,7 +505,7 @@ func (r *resource) DeleteResource(ctx context.Context, _ *webmachine.Request) (b
 	}
 	now := r.s.now()
 	err := r.s.update(ctx, r.c, func(tx *gitstore.Txn) error {
-		n, err := r.current(tx)
+		n, err := r.current(ctx, tx)
 		if err != nil {
 			return err
 		}
