@@ -174,6 +174,8 @@ func TestSyncCollectionErrors(t *testing.T) {
 		}
 	}
 	e.Must(400, "REPORT", "/calendars/c/", `<D:sync-collection xmlns:D="DAV:"><D:sync-level>1</D:sync-level><D:prop/></D:sync-collection>`)
+	// A DAV:limit without DAV:nresults (found by FuzzRequestXML: it panicked).
+	e.Must(400, "REPORT", "/calendars/c/", `<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level><D:limit></D:limit><D:prop/></D:sync-collection>`)
 	e.Must(201, "PUT", "/calendars/c/a.ics", "A")
 	r := e.Must(403, "REPORT", "/calendars/c/a.ics", `<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:prop/></D:sync-collection>`)
 	if davtest.ErrorCondition(r.Body) != "{DAV:}supported-report" {

@@ -366,5 +366,10 @@ func writeDocument(doc *etree.Document) []byte {
 	return buf.Bytes()
 }
 
-// textOf returns the trimmed text of e.
-func textOf(e *etree.Element) string { return strings.TrimSpace(e.Text()) }
+// textOf returns the trimmed text of e ("" for no element).
+func textOf(e *etree.Element) string {
+	if e == nil {
+		return ""
+	}
+	return strings.TrimSpace(e.Text())
+}
