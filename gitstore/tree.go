@@ -102,6 +102,17 @@ func (t *tree) off(i int) int {
 	return int(t.offs[i])
 }
 
+// keyAt returns the name of entry i (sharing the tree's memory) and
+// whether it is a directory: what ordering needs, without the mode and id.
+func (t *tree) keyAt(i int) (name string, dir bool) {
+	b := t.raw[t.offs[i] : t.offs[i+1]-21]
+	sp := bytes.IndexByte(b, ' ')
+	if n := len(b) - sp - 1; n > 0 {
+		name = unsafe.String(&b[sp+1], n)
+	}
+	return name, parseMode(b[:sp]) == filemode.Dir
+}
+
 // entryBytes returns the encoding of entry i.
 func (t *tree) entryBytes(i int) []byte { return t.raw[t.offs[i]:t.offs[i+1]] }
 
@@ -126,16 +137,16 @@ func (t *tree) search(name string, dir bool) (int, bool) {
 	lo, hi := 0, t.len()
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		e := t.at(m)
-		if gitCompare(e.name, e.isDir(), name, dir) < 0 {
+		mn, md := t.keyAt(m)
+		if gitCompare(mn, md, name, dir) < 0 {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
 	if lo < t.len() {
-		e := t.at(lo)
-		return lo, e.name == name && e.isDir() == dir
+		ln, ld := t.keyAt(lo)
+		return lo, ln == name && ld == dir
 	}
 	return lo, false
 }
