@@ -115,28 +115,12 @@ func (s *Store) Maintain(ctx context.Context) error {
 	return nil
 }
 
-// packLoose writes the loose objects into one pack, each tree and file a
-// delta against its parent commit's version where that version is among
-// them, then removes the loose files. It returns how many objects it packed.
+// packLoose writes the loose objects into one pack (see repack), then
+// removes the loose files. It returns how many objects it packed.
 func (s *Store) packLoose(ctx context.Context, loose []plumbing.Hash) (int, error) {
 	d := s.disk
-	objs := make(map[plumbing.Hash]rawObject, len(loose))
-	for _, h := range loose {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		o, err := d.get(h)
-		if err != nil {
-			return 0, asStorage("gitstore: maintain", err)
-		}
-		objs[h] = rawObject{typ: o.typ, data: o.data, hash: h}
-	}
-	s.deltaHints(objs)
-	list := make([]rawObject, 0, len(objs))
-	for _, o := range objs {
-		list = append(list, o)
-	}
-	if err := d.writePack(list); err != nil {
+	n, err := s.repack(ctx, loose)
+	if err != nil {
 		return 0, asStorage("gitstore: maintain: write pack", err)
 	}
 	if err := d.reload(); err != nil {
@@ -148,39 +132,48 @@ func (s *Store) packLoose(ctx context.Context, loose []plumbing.Hash) (int, erro
 			return 0, asStorage("gitstore: maintain", err)
 		}
 	}
-	return len(list), nil
+	return n, nil
 }
 
-// rewritePacks writes the objects of packs, each once, into one new pack
-// with trees and files as deltas against their parent commit's versions.
+// rewritePacks writes the objects of packs into one new pack (see repack).
 func (s *Store) rewritePacks(ctx context.Context, packs []packInfo) error {
-	d := s.disk
-	objs := map[plumbing.Hash]rawObject{}
+	var all []plumbing.Hash
 	for _, p := range packs {
-		hs, err := d.packHashes(p.id)
+		hs, err := s.disk.packHashes(p.id)
 		if err != nil {
 			return err
 		}
-		for _, h := range hs {
-			if _, ok := objs[h]; ok {
-				continue
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			o, err := d.get(h)
-			if err != nil {
-				return err
-			}
-			objs[h] = rawObject{typ: o.typ, data: o.data, hash: h}
+		all = append(all, hs...)
+	}
+	_, err := s.repack(ctx, all)
+	return err
+}
+
+// repack reads the objects hs (each once) and writes them as one new pack
+// in which each tree and file is a delta against its version in the
+// parent commit where that version is among them. It returns how many
+// objects the pack holds.
+func (s *Store) repack(ctx context.Context, hs []plumbing.Hash) (int, error) {
+	objs := make(map[plumbing.Hash]rawObject, len(hs))
+	for _, h := range hs {
+		if _, ok := objs[h]; ok {
+			continue
 		}
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		o, err := s.disk.get(h)
+		if err != nil {
+			return 0, err
+		}
+		objs[h] = rawObject{typ: o.typ, data: o.data, hash: h}
 	}
 	s.deltaHints(objs)
 	list := make([]rawObject, 0, len(objs))
 	for _, o := range objs {
 		list = append(list, o)
 	}
-	return d.writePack(list)
+	return len(list), s.disk.writePack(list)
 }
 
 // rewriteObjects is the most objects a merge rewrites rather than copies:
