@@ -101,20 +101,8 @@ func splice(base, data []byte) (pre, suf int, ok bool) {
 	if len(base) == 0 {
 		return 0, 0, false
 	}
-	n := min(len(base), len(data))
-	for pre+64 <= n && bytes.Equal(base[pre:pre+64], data[pre:pre+64]) {
-		pre += 64
-	}
-	for pre < n && base[pre] == data[pre] {
-		pre++
-	}
-	m := n - pre
-	for suf+64 <= m && bytes.Equal(base[len(base)-suf-64:len(base)-suf], data[len(data)-suf-64:len(data)-suf]) {
-		suf += 64
-	}
-	for suf < m && base[len(base)-1-suf] == data[len(data)-1-suf] {
-		suf++
-	}
+	pre = commonPrefix(base, data)
+	suf = commonSuffix(base[pre:], data[pre:])
 	return pre, suf, len(data)-pre-suf < len(data)/2
 }
 
