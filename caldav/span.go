@@ -80,7 +80,7 @@ func spanOf(cal *ical.Calendar, resolver recur.Resolver, lim recur.Limits) *span
 		count[g.Name]++
 	}
 	for _, g := range groups {
-		iv := groupInterval(cal, g, resolver, lim)
+		iv, valid := groupInterval(cal, g, resolver, lim)
 		c, ok := s.comp(g.Name)
 		if !ok {
 			s.comps = append(s.comps, compSpan{name: g.Name, iv: iv})
@@ -88,9 +88,7 @@ func spanOf(cal *ical.Calendar, resolver recur.Resolver, lim recur.Limits) *span
 		} else {
 			c.iv = union(c.iv, iv)
 		}
-		if _, err := recur.New(g.Components, recur.Context{Calendar: cal, Resolver: resolver}); err != nil {
-			c.broken = true
-		}
+		c.broken = c.broken || !valid
 		if count[g.Name] == 1 && (g.Name == ical.CompEvent || g.Name == ical.CompJournal) {
 			c.exact, c.hasExact = exactOf(cal, g, resolver, lim)
 		}
@@ -215,13 +213,13 @@ func (s *span) decide(q *timeRangeOnly) (matched, decided bool) {
 }
 
 // groupInterval bounds one master-and-overrides group; any failure gives
-// the open interval (which never excludes).
-func groupInterval(cal *ical.Calendar, g recur.Group, resolver recur.Resolver, lim recur.Limits) interval {
+// the open interval (which never excludes). valid is false when the
+// group's recurrence cannot be evaluated at all.
+func groupInterval(cal *ical.Calendar, g recur.Group, resolver recur.Resolver, lim recur.Limits) (iv interval, valid bool) {
 	set, err := recur.New(g.Components, recur.Context{Calendar: cal, Resolver: resolver})
 	if err != nil {
-		return interval{}
+		return interval{}, false
 	}
-	var iv interval
 	n := 0
 	open := false
 	err = set.Each(time.Time{}, time.Time{}, lim, func(in recur.Instance) bool {
@@ -243,10 +241,10 @@ func groupInterval(cal *ical.Calendar, g recur.Group, resolver recur.Resolver, l
 		return n < spanInstances
 	})
 	if err != nil || open || n == 0 {
-		return interval{}
+		return interval{}, true
 	}
 	if n >= spanInstances {
-		return interval{} // too many to bound cheaply: never exclude
+		return interval{}, true // too many to bound cheaply: never exclude
 	}
 	if !iv.start.IsZero() {
 		iv.start = iv.start.Add(-maxOffset)
@@ -254,7 +252,7 @@ func groupInterval(cal *ical.Calendar, g recur.Group, resolver recur.Resolver, l
 	if !iv.end.IsZero() {
 		iv.end = iv.end.Add(maxOffset)
 	}
-	return iv
+	return iv, true
 }
 
 // union is the smallest interval holding a and b.
