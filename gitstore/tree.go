@@ -83,15 +83,22 @@ func (t *tree) len() int { return max(len(t.offs)-1, 0) }
 
 // at returns entry i. Its name shares the tree's memory.
 func (t *tree) at(i int) treeEntry {
-	start, end := int(t.offs[i]), int(t.offs[i+1])
-	b := t.raw[start:end]
-	sp := bytes.IndexByte(b, ' ')
-	e := treeEntry{mode: parseMode(b[:sp])}
-	if n := len(b) - 21 - (sp + 1); n > 0 {
-		e.name = unsafe.String(&b[sp+1], n)
-	}
-	copy(e.hash[:], b[len(b)-20:])
+	mode, name := t.head(i)
+	e := treeEntry{name: name, mode: mode}
+	copy(e.hash[:], t.raw[t.offs[i+1]-20:t.offs[i+1]])
 	return e
+}
+
+// head reads the mode and name of entry i (the name shares the tree's
+// memory).
+func (t *tree) head(i int) (filemode.FileMode, string) {
+	b := t.raw[t.offs[i] : t.offs[i+1]-21]
+	sp := bytes.IndexByte(b, ' ')
+	var name string
+	if n := len(b) - sp - 1; n > 0 {
+		name = unsafe.String(&b[sp+1], n)
+	}
+	return parseMode(b[:sp]), name
 }
 
 // off is where entry i starts (len(raw) for i = len; 0 in an empty tree).
@@ -105,12 +112,8 @@ func (t *tree) off(i int) int {
 // keyAt returns the name of entry i (sharing the tree's memory) and
 // whether it is a directory: what ordering needs, without the mode and id.
 func (t *tree) keyAt(i int) (name string, dir bool) {
-	b := t.raw[t.offs[i] : t.offs[i+1]-21]
-	sp := bytes.IndexByte(b, ' ')
-	if n := len(b) - sp - 1; n > 0 {
-		name = unsafe.String(&b[sp+1], n)
-	}
-	return name, parseMode(b[:sp]) == filemode.Dir
+	mode, name := t.head(i)
+	return name, mode == filemode.Dir
 }
 
 // entryBytes returns the encoding of entry i.
