@@ -39,6 +39,7 @@ type diskBackend struct {
 	pendRef   plumbing.Hash
 	pendLog   []string
 	pendBytes int64
+	pendDeep  bool       // a delta chain reached maxPendChain
 	matMu     sync.Mutex // one materializer at a time
 	matKick   chan struct{}
 	matStop   chan struct{}
@@ -189,35 +190,16 @@ func (d *diskBackend) persist(objs []rawObject, old, new plumbing.Hash, reflog [
 			uniq = append(uniq, o)
 		}
 	}
-	rec, raw := journalRecords(uniq, new)
-	if err := d.j.commit(rec, raw); err != nil {
+	if err := d.j.commit(journalRecords(uniq, new)); err != nil {
 		return err
 	}
 	d.pendMu.Lock()
-	deep := false
 	for _, o := range uniq {
-		if _, dup := d.pend[o.hash]; dup {
-			continue
-		}
-		o.baseData = nil // keep the base id only: it may pin a large tree
-		// Only the newest version of a tree stays whole: the pending
-		// version it replaces becomes a delta against it.
-		if old, ok := d.pend[o.base]; ok && o.hinted && old.delta == nil && old.chain < maxPendChain {
-			if dl := gitDelta(o, old.data); dl != nil {
-				d.pendBytes -= pendCost(old)
-				old.data, old.delta, old.deltaOf = nil, dl, o.hash
-				d.pendBytes += pendCost(old)
-				d.pend[o.base] = old
-				o.chain = old.chain + 1
-				deep = deep || o.chain >= maxPendChain
-			}
-		}
-		d.pend[o.hash] = o
-		d.pendBytes += pendCost(o)
+		d.holdLocked(o)
 	}
 	d.pendRef = new
 	d.pendLog = append(d.pendLog, reflog...)
-	full := d.pendBytes > pendLimit || len(d.pend) > 16384 || deep
+	full := d.pendFullLocked()
 	d.pendMu.Unlock()
 	if full {
 		select {
@@ -227,6 +209,35 @@ func (d *diskBackend) persist(objs []rawObject, old, new plumbing.Hash, reflog [
 	}
 	d.j.maybeRotate(d.materialize)
 	return nil
+}
+
+// holdLocked adds a journalled object to the pending ones (pendMu held).
+// Only the newest version of a tree stays whole: the pending version it
+// replaces becomes a delta against it.
+func (d *diskBackend) holdLocked(o rawObject) {
+	if _, dup := d.pend[o.hash]; dup {
+		return
+	}
+	o.baseData = nil // keep the base id only: it may pin a large tree
+	if old, ok := d.pend[o.base]; ok && o.hinted && old.delta == nil && old.chain < maxPendChain {
+		if dl := gitDelta(o, old.data); dl != nil {
+			d.pendBytes -= pendCost(old)
+			old.data, old.delta, old.deltaOf = nil, dl, o.hash
+			d.pendBytes += pendCost(old)
+			d.pend[o.base] = old
+			o.chain = old.chain + 1
+			d.pendDeep = d.pendDeep || o.chain >= maxPendChain
+		}
+	}
+	d.pend[o.hash] = o
+	d.pendBytes += pendCost(o)
+}
+
+// pendFullLocked is true when the pending objects should be packed now:
+// they hold much memory, are many, or a tree's delta chain is at its
+// limit (pendMu held).
+func (d *diskBackend) pendFullLocked() bool {
+	return d.pendBytes > pendLimit || len(d.pend) > 16384 || d.pendDeep
 }
 
 // maxPendChain bounds how many pending versions of a tree are held as
@@ -275,6 +286,14 @@ func (d *diskBackend) materializeLoop() {
 	for {
 		select {
 		case <-d.matKick:
+			// A kick sent while the last pack was being written may be
+			// stale: packing what came meanwhile would make a small pack.
+			d.pendMu.Lock()
+			full := d.pendFullLocked()
+			d.pendMu.Unlock()
+			if !full {
+				continue
+			}
 		case <-tick.C:
 		case <-d.matStop:
 			return
@@ -326,8 +345,14 @@ func (d *diskBackend) materialize() error {
 	d.appendReflog(logs)
 	d.pendMu.Lock()
 	for _, o := range written {
-		delete(d.pend, o.hash)
-		d.pendBytes -= pendCost(o)
+		if cur, ok := d.pend[o.hash]; ok { // maybe made a delta meanwhile
+			d.pendBytes -= pendCost(cur)
+			delete(d.pend, o.hash)
+		}
+	}
+	d.pendDeep = false
+	for _, o := range d.pend { // committed while the pack was written
+		d.pendDeep = d.pendDeep || o.chain >= maxPendChain
 	}
 	if d.pendRef == ref {
 		d.pendRef = plumbing.ZeroHash

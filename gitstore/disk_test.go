@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -402,6 +403,106 @@ func TestPendingVersionsHeldAsDeltas(t *testing.T) {
 // TestMaintainRedeltasSmallPacks: packs written one commit at a time
 // (a low commit rate, or a push after each) each hold a whole copy of
 // the large directory; merging them rewrites the trees as deltas, so the
+
+// TestSteadyWritesMakeFewPacks: under steady concurrent writes into a
+// large directory, journalled objects are packed once per full delta
+// chain of its tree, not in a small pack after each (a stale wake-up of
+// the packer, or the maintainer writing out what was pending, made one).
+func TestSteadyWritesMakeFewPacks(t *testing.T) {
+	dir := t.TempDir()
+	s := openDiskT(t, dir, Options{MaxPacks: 3, PackInterval: time.Hour})
+	importEvents(t, s, 2000)
+	if err := s.disk.materialize(); err != nil {
+		t.Fatal(err)
+	}
+	packsBefore, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack"))
+	var written atomic.Int64
+	maintainer := s.disk.onPack.Load()
+	counted := func() {
+		written.Add(1)
+		(*maintainer)()
+	}
+	s.disk.onPack.Store(&counted)
+	const writers, each = 4, maxPendChain
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			for i := range each {
+				_, err := s.Batch(context.Background(), who("PUT"), func(tx *Txn) error {
+					return tx.Write(fmt.Sprintf("calendars/alice/home/w%d-%03d.ics", w, i), []byte("x"))
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// writers*each commits fill 4 delta chains: 4 packs, and at most one
+	// more for a chain cut short when a pack was written.
+	if n := written.Load(); n > writers*each/maxPendChain+1 {
+		t.Errorf("%d commits were written in %d packs (%d before)", writers*each, n, len(packsBefore))
+	}
+}
+
+// TestReplayOfALongJournal: a journal of more versions of a large tree
+// than one delta chain holds (as after a crash under steady writes) is
+// replayed in several packs, not all in memory at once, and yields
+// exactly the commits the crashed process made.
+func TestReplayOfALongJournal(t *testing.T) {
+	needGit(t)
+	dir, crashed := t.TempDir(), t.TempDir()
+	s := openDiskT(t, dir, Options{NoAutoMaintain: true, PackInterval: time.Hour})
+	importEvents(t, s, 2000)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(crashed, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(crashed, "gocaldav.lock"))
+	s = openDiskT(t, dir, Options{NoAutoMaintain: true, PackInterval: time.Hour})
+	const versions = maxPendChain*2 + 50
+	var commits []string
+	for i := range versions {
+		commits = append(commits, put(t, s, fmt.Sprintf("calendars/alice/home/zz%03d.ics", i), fmt.Sprint(i)))
+	}
+	// The crash: the copy has the journal but none of the packs written since.
+	journal, err := os.ReadFile(filepath.Join(dir, journalName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(crashed, journalName), journal, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	packsBefore, _ := filepath.Glob(filepath.Join(crashed, "objects", "pack", "*.pack"))
+	r := openDiskT(t, crashed, Options{NoAutoMaintain: true, PackInterval: time.Hour})
+	if got := r.Head().Commit(); got != commits[len(commits)-1] {
+		t.Fatalf("replayed head %s, want %s", got, commits[len(commits)-1])
+	}
+	packsAfter, _ := filepath.Glob(filepath.Join(crashed, "objects", "pack", "*.pack"))
+	if added := len(packsAfter) - len(packsBefore); added < 3 {
+		t.Errorf("replay of %d versions wrote %d packs, want one per delta chain (3)", versions, added)
+	}
+	for i, id := range commits {
+		sn, err := r.At(id)
+		if err != nil {
+			t.Fatalf("commit %d: %v", i, err)
+		}
+		if b, err := sn.Read(fmt.Sprintf("calendars/alice/home/zz%03d.ics", i)); err != nil || string(b) != fmt.Sprint(i) {
+			t.Fatalf("commit %d: read %q, %v", i, b, err)
+		}
+	}
+	r.Close()
+	fsck(t, crashed)
+}
+
 // merged pack is a fraction of their sum, and git accepts it.
 func TestMaintainRedeltasSmallPacks(t *testing.T) {
 	needGit(t)

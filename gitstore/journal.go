@@ -55,7 +55,6 @@ type journal struct {
 	d    *diskBackend
 	f    *os.File
 	size int64
-	raw  int64 // bytes of objects journalled since the last rotation
 
 	ckpt sync.WaitGroup // a running checkpoint
 	busy bool           // a checkpoint owns journal.old
@@ -77,9 +76,9 @@ func appendRecord(b []byte, kind byte, parts ...[]byte) []byte {
 }
 
 // journalRecords encodes a commit group: its objects, then the branch.
-func journalRecords(objs []rawObject, ref plumbing.Hash) (rec []byte, raw int64) {
+func journalRecords(objs []rawObject, ref plumbing.Hash) []byte {
+	var rec []byte
 	for _, o := range objs {
-		raw += int64(len(o.data))
 		if pre, suf, ok := o.spliceWith(o.baseData); ok {
 			var hdr [49]byte
 			copy(hdr[:20], o.hash[:])
@@ -92,7 +91,7 @@ func journalRecords(objs []rawObject, ref plumbing.Hash) (rec []byte, raw int64)
 		}
 		rec = appendRecord(rec, 'O', o.hash[:], []byte{byte(o.typ)}, o.data)
 	}
-	return appendRecord(rec, 'R', ref[:]), raw
+	return appendRecord(rec, 'R', ref[:])
 }
 
 // splice finds the common prefix and suffix of base and data; ok when the
@@ -106,10 +105,13 @@ func splice(base, data []byte) (pre, suf int, ok bool) {
 	return pre, suf, len(data)-pre-suf < len(data)/2
 }
 
-// replayJournal decodes the complete records of b into objs (resolving
-// splices against earlier objects or get) and ref; it returns the length
-// of the complete records. A torn or corrupt tail ends the replay.
-func replayJournal(b []byte, objs map[plumbing.Hash]rawObject, get func(plumbing.Hash) (rawObject, error), ref *plumbing.Hash) (good int, err error) {
+// replay decodes the complete records of b into the pending objects
+// (resolving splices against objects pending or packed) and the pending
+// branch, as persist holds them: each tree's older versions as deltas
+// against its newest. Whenever enough is pending, it is packed, so a long
+// journal is replayed in bounded memory. replay returns the length of the
+// complete records; a torn or corrupt tail ends it.
+func (d *diskBackend) replay(b []byte) (good int, err error) {
 	for {
 		rest := b[good:]
 		if len(rest) < 9 {
@@ -139,11 +141,9 @@ func replayJournal(b []byte, objs map[plumbing.Hash]rawObject, get func(plumbing
 			}
 			var bh plumbing.Hash
 			copy(bh[:], p[:20])
-			base, ok := objs[bh]
-			if !ok {
-				if base, err = get(bh); err != nil {
-					return good, fmt.Errorf("journal object %s: base %s: %w", h, bh, err)
-				}
+			base, err := d.get(bh)
+			if err != nil {
+				return good, fmt.Errorf("journal object %s: base %s: %w", h, bh, err)
 			}
 			pre, suf := int(binary.BigEndian.Uint32(p[21:25])), int(binary.BigEndian.Uint32(p[25:29]))
 			if pre+suf > len(base.data) {
@@ -152,9 +152,11 @@ func replayJournal(b []byte, objs map[plumbing.Hash]rawObject, get func(plumbing
 			data := make([]byte, 0, pre+len(p)-29+suf)
 			data = append(append(append(data, base.data[:pre]...), p[29:]...), base.data[len(base.data)-suf:]...)
 			o = newObject(plumbing.ObjectType(p[20]), data)
-			o.base = bh
+			o.base, o.hinted, o.pre, o.suf = bh, true, pre, suf
 		case 'R':
-			*ref = h
+			d.pendMu.Lock()
+			d.pendRef = h
+			d.pendMu.Unlock()
 			good += 9 + n
 			continue
 		default:
@@ -163,7 +165,15 @@ func replayJournal(b []byte, objs map[plumbing.Hash]rawObject, get func(plumbing
 		if o.hash != h {
 			return good, fmt.Errorf("journal object %s hashes to %s", h, o.hash)
 		}
-		objs[h] = o
+		d.pendMu.Lock()
+		d.holdLocked(o)
+		full := d.pendFullLocked()
+		d.pendMu.Unlock()
+		if full {
+			if err := d.materialize(); err != nil {
+				return good, err
+			}
+		}
 		good += 9 + n
 	}
 }
@@ -172,8 +182,6 @@ func replayJournal(b []byte, objs map[plumbing.Hash]rawObject, get func(plumbing
 // describe, and starts an empty journal.
 func openJournal(d *diskBackend) (*journal, error) {
 	j := &journal{d: d}
-	var ref plumbing.Hash
-	objs := map[plumbing.Hash]rawObject{}
 	for _, name := range []string{journalOldName, journalName} {
 		b, err := os.ReadFile(filepath.Join(d.dir, name))
 		if errors.Is(err, fs.ErrNotExist) {
@@ -182,7 +190,7 @@ func openJournal(d *diskBackend) (*journal, error) {
 		if err != nil {
 			return nil, err
 		}
-		good, err := replayJournal(b, objs, d.get, &ref)
+		good, err := d.replay(b)
 		if err != nil {
 			return nil, err
 		}
@@ -190,8 +198,7 @@ func openJournal(d *diskBackend) (*journal, error) {
 			d.log.Warn("gitstore: dropping torn journal tail", "file", name, "bytes", len(b)-good)
 		}
 	}
-	if len(objs) > 0 || !ref.IsZero() {
-		d.pend, d.pendRef = objs, ref
+	if len(d.pend) > 0 || !d.pendRef.IsZero() {
 		if err := d.materialize(); err != nil {
 			return nil, err
 		}
@@ -240,7 +247,7 @@ func syncAll(paths []string) error {
 
 // commit appends a commit group's records and syncs the journal. On error
 // the journal is cut back so the group is not replayed.
-func (j *journal) commit(rec []byte, raw int64) error {
+func (j *journal) commit(rec []byte) error {
 	_, err := j.f.WriteAt(rec, j.size)
 	if err == nil {
 		fsyncs.Add(1)
@@ -251,7 +258,6 @@ func (j *journal) commit(rec []byte, raw int64) error {
 		return err
 	}
 	j.size += int64(len(rec))
-	j.raw += raw
 	return nil
 }
 
@@ -259,7 +265,7 @@ func (j *journal) commit(rec []byte, raw int64) error {
 // the journal becomes journal.old, and after the files it covers are
 // synced, journal.old is deleted. Called by the commit leader.
 func (j *journal) maybeRotate(materialize func() error) {
-	if j.size < journalCheckpoint && j.raw < 2*journalCheckpoint {
+	if j.size < journalCheckpoint {
 		return
 	}
 	j.mu.Lock()
@@ -285,7 +291,7 @@ func (j *journal) maybeRotate(materialize func() error) {
 		return
 	}
 	old := j.f
-	j.f, j.size, j.raw, j.busy = f, 0, 0, true
+	j.f, j.size, j.busy = f, 0, true
 	j.ckpt.Add(1)
 	go func() {
 		defer j.ckpt.Done()

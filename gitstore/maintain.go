@@ -51,7 +51,7 @@ func (m *maintainer) run(ctx context.Context) {
 		}
 		// Each run merges at least two packs; run until few enough are left.
 		for {
-			if err := m.s.Maintain(ctx); err != nil {
+			if err := m.s.maintain(ctx, false); err != nil {
 				if ctx.Err() == nil {
 					m.s.log.Error("gitstore: maintenance failed", "err", err)
 				}
@@ -73,7 +73,12 @@ func (m *maintainer) run(ctx context.Context) {
 // costs a sequential copy and little memory however large the trees are).
 // Nothing is pruned. Readers and writers are not blocked; pushes and
 // fetches wait. A memory store has nothing to do.
-func (s *Store) Maintain(ctx context.Context) error {
+func (s *Store) Maintain(ctx context.Context) error { return s.maintain(ctx, true) }
+
+// maintain is Maintain; the background maintainer leaves the journalled
+// objects to the materializer (writing them out at each of its runs made
+// a small pack per run, under steady writes, for the next run to merge).
+func (s *Store) maintain(ctx context.Context, writeJournalled bool) error {
 	d := s.disk
 	if d == nil {
 		return nil
@@ -81,8 +86,10 @@ func (s *Store) Maintain(ctx context.Context) error {
 	s.bgMu.Lock()
 	defer s.bgMu.Unlock()
 	start := time.Now()
-	if err := d.materialize(); err != nil {
-		return asStorage("gitstore: maintain", err)
+	if writeJournalled {
+		if err := d.materialize(); err != nil {
+			return asStorage("gitstore: maintain", err)
+		}
 	}
 	loose, err := d.looseObjects()
 	if err != nil {
