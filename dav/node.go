@@ -95,25 +95,47 @@ func (n *Node) Props() *propfile.Props {
 		}
 		n.propHash = e.Hash
 	}
-	if p, ok := parsedProps.Get(n.propHash); ok {
-		n.props = p
-		return p
-	}
-	n.props = propfile.NewProps()
-	data, err := n.rd.Read(n.PropPath())
+	p, err := parsedPropsOf(n.rd, n.PropPath(), n.propHash)
 	if err != nil {
-		n.log.Warn("dav: reading property file", "path", n.PropPath(), "err", err)
-		return n.props
+		n.log.Warn("dav: property file", "path", n.PropPath(), "err", err)
+		p = propfile.NewProps()
+	}
+	n.props = p
+	return p
+}
+
+// SharedProps returns the properties in the property file at path, nil
+// when there is none. Each content is parsed once, through the
+// process-wide cache keyed by blob id (an old prop_version migrated), so
+// the result is shared and must not be modified: Clone it first.
+func SharedProps(rd Reader, path string) (*propfile.Props, error) {
+	e, err := rd.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dav: property file %s: %w", path, err)
+	}
+	return parsedPropsOf(rd, path, e.Hash)
+}
+
+// parsedPropsOf returns the parsed property file at path, whose blob id
+// is hash, from parsedProps or by reading and parsing it.
+func parsedPropsOf(rd Reader, path, hash string) (*propfile.Props, error) {
+	if p, ok := parsedProps.Get(hash); ok {
+		return p, nil
+	}
+	data, err := rd.Read(path)
+	if err != nil {
+		return nil, fmt.Errorf("dav: reading property file %s: %w", path, err)
 	}
 	p, err := propfile.Parse(data)
 	if err != nil {
-		n.log.Warn("dav: malformed property file", "path", n.PropPath(), "err", err)
-		return n.props
+		return nil, fmt.Errorf("dav: malformed property file %s: %w", path, err)
 	}
 	p.Migrate(time.Now())
-	parsedProps.Put(n.propHash, p)
-	n.props = p
-	return n.props
+	parsedProps.Put(hash, p)
+	return p, nil
 }
 
 // parsedProps holds parsed property files by blob id, process-wide (a

@@ -39,7 +39,7 @@ func (a authenticator) Authenticate(ctx context.Context, r *http.Request) (*dav.
 	if err := m.throttle.waitLogin(ctx, user, addr); err != nil {
 		return nil, "", err
 	}
-	props, err := principal(m.store.Head(), user)
+	props, err := sharedPrincipal(m.store.Head(), user)
 	if err != nil {
 		return nil, "", err
 	}
@@ -161,7 +161,7 @@ func (a authenticator) trustOnFirstUse(ctx context.Context, r *http.Request, use
 	}
 	m.o.Logger.InfoContext(ctx, "user created on first use", "user", user)
 	m.o.Cache.Add(user, pass, hash)
-	props, err := principal(m.store.Head(), user)
+	props, err := sharedPrincipal(m.store.Head(), user)
 	if err != nil || props == nil {
 		return nil, "", fmt.Errorf("account: reading the new user %s: %w", user, err)
 	}
@@ -179,7 +179,7 @@ func (m *Manager) Principal(user string) (*dav.Principal, error) {
 	if !ValidName(user) {
 		return nil, nil
 	}
-	props, err := principal(m.store.Head(), user)
+	props, err := sharedPrincipal(m.store.Head(), user)
 	if err != nil || props == nil {
 		return nil, err
 	}

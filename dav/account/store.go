@@ -99,6 +99,17 @@ const (
 	Other             // a principal that is neither (or an unrelated directory)
 )
 
+// sharedPrincipal is principal for reading only, as authentication reads
+// the user at every request: the properties are parsed once per content
+// and shared, so the caller must not modify them.
+func sharedPrincipal(rd dav.Reader, name string) (*propfile.Props, error) {
+	p, err := dav.SharedProps(rd, dav.PrincipalsDir+"/"+name+"/.prop")
+	if err != nil {
+		return nil, fmt.Errorf("account: principal %s: %w", name, err)
+	}
+	return p, nil
+}
+
 // principal reads the property file of /principals/NAME/.
 func principal(rd dav.Reader, name string) (*propfile.Props, error) {
 	data, err := rd.Read(dav.PrincipalsDir + "/" + name + "/.prop")
