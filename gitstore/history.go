@@ -145,13 +145,31 @@ func (s *Store) diffTrees(ctx context.Context, prefix string, a, b plumbing.Hash
 		}
 		return nil
 	}
-	// The entries both encodings start and end with are the same: skip
-	// them at the speed of a memory comparison.
-	head, tailA, tailB := sharedEnds(ta, tb)
-	endA, endB := ta.len()-tailA, tb.len()-tailB
+	return pairEntries(ta, tb, func(x, y *treeEntry) error {
+		switch {
+		case y == nil:
+			return emit(*x, false)
+		case x == nil:
+			return emit(*y, true)
+		case x.isDir():
+			return s.diffTrees(ctx, join(x.name), x.hash, y.hash, out)
+		}
+		*out = append(*out, Change{Path: join(x.name), Kind: Modified, Hash: y.hash.String()})
+		return nil
+	})
+}
+
+// pairEntries walks trees a and b in git order and calls f for each
+// entry that differs: x from a and y from b when the same name has
+// another id (and kind) on each side, else the one side that has it
+// (the other nil). The entries both encodings start and end with are
+// skipped at the speed of a memory comparison.
+func pairEntries(a, b *tree, f func(x, y *treeEntry) error) error {
+	head, tailA, tailB := sharedEnds(a, b)
+	endA, endB := a.len()-tailA, b.len()-tailB
 	i, j := head, head
 	for i < endA || j < endB {
-		if i < endA && j < endB && bytes.Equal(ta.entryBytes(i), tb.entryBytes(j)) {
+		if i < endA && j < endB && bytes.Equal(a.entryBytes(i), b.entryBytes(j)) {
 			i, j = i+1, j+1 // the same name, mode and id: the common case, no decoding
 			continue
 		}
@@ -162,32 +180,27 @@ func (s *Store) diffTrees(ctx context.Context, prefix string, a, b plumbing.Hash
 		case j == endB:
 			c = -1
 		default:
-			c = compareEntries(ta.at(i), tb.at(j))
+			c = compareEntries(a.at(i), b.at(j))
 		}
+		var err error
 		switch {
 		case c < 0:
-			if err := emit(ta.at(i), false); err != nil {
-				return err
-			}
+			x := a.at(i)
+			err = f(&x, nil)
 			i++
 		case c > 0:
-			if err := emit(tb.at(j), true); err != nil {
-				return err
-			}
+			y := b.at(j)
+			err = f(nil, &y)
 			j++
 		default:
-			x, y := ta.at(i), tb.at(j)
+			x, y := a.at(i), b.at(j)
 			i, j = i+1, j+1
-			if x.hash == y.hash {
-				continue
+			if x.hash != y.hash {
+				err = f(&x, &y)
 			}
-			if x.isDir() {
-				if err := s.diffTrees(ctx, join(x.name), x.hash, y.hash, out); err != nil {
-					return err
-				}
-				continue
-			}
-			*out = append(*out, Change{Path: join(x.name), Kind: Modified, Hash: y.hash.String()})
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -272,11 +272,9 @@ func (s *Store) deltaHints(objs map[plumbing.Hash]rawObject) {
 		if err1 != nil || err2 != nil {
 			return
 		}
-		for i := range tn.len() {
-			e := tn.at(i)
-			f, ok := to.lookup(e.name)
+		pairEntries(to, tn, func(f, e *treeEntry) error {
 			switch {
-			case !ok || f.hash == e.hash || f.isDir() != e.isDir():
+			case f == nil || e == nil:
 			case e.isDir():
 				pair(e.hash, f.hash)
 			default:
@@ -285,7 +283,8 @@ func (s *Store) deltaHints(objs map[plumbing.Hash]rawObject) {
 					objs[e.hash] = o
 				}
 			}
-		}
+			return nil
+		})
 	}
 	// Visit commits parents first, so that each commit's old trees are the
 	// ones just decoded for its parent (still in the tree cache).
