@@ -69,7 +69,7 @@ const (
 	// (about 5 KB each). Time-range queries and unchanged calendar-data
 	// need no parse (see span), so the parse cache serves filters on
 	// properties, transformed calendar-data and expansion.
-	DefaultCacheEntries = 2_000
+	DefaultCacheEntries = 1_500
 	// DefaultProductID is the PRODID of a calendar served by GET.
 	DefaultProductID = "-//GOCALDAV//EN"
 )
@@ -184,9 +184,9 @@ func register(s *dav.Server, o Options) *handler {
 	}
 	h := &handler{s: s, o: o.withDefaults(s)}
 	h.objects = newCache[*object](h.o.CacheEntries)
-	h.uids = newCache[string](max(10*h.o.CacheEntries, 100_000))
+	h.uids = newCache[string](max(10*h.o.CacheEntries, 40_000))
 	h.zones = newCache[*zoneResult](256)
-	h.spans = newCache[*span](max(10*h.o.CacheEntries, 100_000))
+	h.spans = newCache[*span](max(10*h.o.CacheEntries, 40_000))
 	h.validated = newCache[*validation](64)
 	h.registerProperties(s.Registry)
 	registerPrincipalProperties(s.Registry)

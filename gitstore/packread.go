@@ -50,7 +50,7 @@ type packReader struct {
 }
 
 func newPackReader(dir string) *packReader {
-	r := &packReader{dir: dir, base: gencache.New[baseKey](4<<20, func(o rawObject) int { return len(o.data) + 64 })}
+	r := &packReader{dir: dir, base: gencache.New[baseKey](2<<20, func(o rawObject) int { return len(o.data) + 64 })}
 	r.set = &packSet{}
 	return r
 }

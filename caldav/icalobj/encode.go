@@ -1,9 +1,8 @@
 package icalobj
 
 import (
-	"bufio"
-	"bytes"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -17,16 +16,23 @@ import (
 // writes properties in a stable order: as listed in order, then the rest
 // sorted by name.
 func Encode(w io.Writer, cal *ical.Calendar) error {
-	bw := bufio.NewWriter(w)
-	writeComp(bw, cal.Component)
-	return bw.Flush()
+	_, err := w.Write(EncodeBytes(cal))
+	return err
 }
 
 // EncodeBytes is Encode into a byte slice.
 func EncodeBytes(cal *ical.Calendar) []byte {
-	var b bytes.Buffer
-	_ = Encode(&b, cal)
-	return b.Bytes()
+	e := encoder{}
+	e.comp(cal.Component)
+	return e.out
+}
+
+// encoder writes content lines into out, reusing its scratch space from
+// line to line.
+type encoder struct {
+	out   []byte
+	line  []byte   // the content line being built
+	names []string // property or parameter names being sorted
 }
 
 // order lists the properties written first, in this order.
@@ -40,9 +46,9 @@ var orderRank = func() map[string]int {
 	return m
 }()
 
-func writeComp(w *bufio.Writer, c *ical.Component) {
-	writeLine(w, "BEGIN:"+c.Name)
-	names := make([]string, 0, len(c.Props))
+func (e *encoder) comp(c *ical.Component) {
+	e.writeLine(append(append(e.line[:0], "BEGIN:"...), c.Name...))
+	names := e.names[:0]
 	for n := range c.Props {
 		names = append(names, n)
 	}
@@ -57,45 +63,50 @@ func writeComp(w *bufio.Writer, c *ical.Component) {
 		}
 		return names[i] < names[j]
 	})
-	for _, n := range names {
+	// Children reuse e.names: keep this component's order apart.
+	ordered := slices.Clone(names)
+	e.names = names
+	for _, n := range ordered {
 		for i := range c.Props[n] {
-			writeLine(w, propLine(&c.Props[n][i]))
+			e.writeLine(e.propLine(&c.Props[n][i]))
 		}
 	}
 	for _, ch := range c.Children {
-		writeComp(w, ch)
+		e.comp(ch)
 	}
-	writeLine(w, "END:"+c.Name)
+	e.writeLine(append(append(e.line[:0], "END:"...), c.Name...))
 }
 
-func propLine(p *ical.Prop) string {
-	var b strings.Builder
-	b.WriteString(p.Name)
-	keys := make([]string, 0, len(p.Params))
+// propLine builds p's content line, unfolded, in e.line.
+func (e *encoder) propLine(p *ical.Prop) []byte {
+	b := append(e.line[:0], p.Name...)
+	keys := e.names[len(e.names):]
 	for k := range p.Params {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		b.WriteString(";" + k + "=")
+		b = append(append(append(b, ';'), k...), '=')
 		for i, v := range p.Params[k] {
 			if i > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
 			v = strings.ReplaceAll(v, `"`, "")
 			if strings.ContainsAny(v, ";:,") {
-				v = `"` + v + `"`
+				b = append(append(append(b, '"'), v...), '"')
+			} else {
+				b = append(b, v...)
 			}
-			b.WriteString(v)
 		}
 	}
-	b.WriteByte(':')
+	b = append(b, ':')
 	if strings.ContainsAny(p.Value, "\r\n") {
-		b.WriteString(lineBreaks.Replace(p.Value))
+		b = append(b, lineBreaks.Replace(p.Value)...)
 	} else {
-		b.WriteString(p.Value)
+		b = append(b, p.Value...)
 	}
-	return b.String()
+	e.line = b
+	return b
 }
 
 // lineBreaks escapes the line breaks a value cannot hold on one content
@@ -103,7 +114,8 @@ func propLine(p *ical.Prop) string {
 var lineBreaks = strings.NewReplacer("\r\n", `\n`, "\n", `\n`, "\r", "")
 
 // writeLine writes one content line folded at 75 octets (RFC 5545 §3.1).
-func writeLine(w *bufio.Writer, s string) {
+func (e *encoder) writeLine(s []byte) {
+	e.line = s[:0]
 	const limit = 75
 	first := true
 	for len(s) > 0 {
@@ -122,10 +134,9 @@ func writeLine(w *bufio.Writer, s string) {
 			}
 		}
 		if !first {
-			w.WriteByte(' ')
+			e.out = append(e.out, ' ')
 		}
-		w.WriteString(s[:n])
-		w.WriteString("\r\n")
+		e.out = append(append(e.out, s[:n]...), "\r\n"...)
 		s = s[n:]
 		first = false
 	}
