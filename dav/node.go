@@ -221,18 +221,29 @@ func children(rd Reader, n *Node) ([]*Node, error) {
 		return nil, fmt.Errorf("dav: listing /%s: %w", n.Path(), err)
 	}
 	out := make([]*Node, 0, len(entries)/2+1)
-	propHashes := make(map[string]string, len(entries)/2+1)
-	for _, e := range entries {
-		if name, ok := strings.CutSuffix(e.Name, propSuffix); ok {
-			propHashes[name] = e.Hash
+	var stray map[string]string // property files not listed right after their resource
+	for i := 0; i < len(entries); i++ {
+		e := &entries[i]
+		if strings.HasSuffix(e.Name, propSuffix) {
+			if stray == nil {
+				stray = map[string]string{}
+			}
+			stray[e.Name[:len(e.Name)-len(propSuffix)]] = e.Hash
 			continue
 		}
 		segs := append(append(make([]string, 0, len(n.Segs)+1), n.Segs...), e.Name)
-		out = append(out, &Node{Segs: segs, Collection: e.Dir, Hash: e.Hash, Size: e.Size, rd: rd, log: n.log})
+		k := &Node{Segs: segs, Collection: e.Dir, Hash: e.Hash, Size: e.Size, rd: rd, log: n.log}
+		// In name order a file's property file nearly always comes next.
+		if next := i + 1; !k.Collection && next < len(entries) && len(entries[next].Name) == len(e.Name)+len(propSuffix) &&
+			strings.HasPrefix(entries[next].Name, e.Name) && strings.HasSuffix(entries[next].Name, propSuffix) {
+			k.propHash = entries[next].Hash
+			i++
+		}
+		out = append(out, k)
 	}
 	for _, k := range out {
-		if !k.Collection {
-			k.propHash = propHashes[k.Name()]
+		if h, ok := stray[k.Name()]; ok && !k.Collection && k.propHash == "" {
+			k.propHash = h
 		}
 	}
 	return out, nil

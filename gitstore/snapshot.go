@@ -1,6 +1,7 @@
 package gitstore
 
 import (
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -114,7 +115,7 @@ func (sn *Snapshot) list(dir string, sized bool) ([]Entry, error) {
 		if !sized && !n.dir {
 			n.size = 0 // not looked up: reported as -1 below
 		}
-		en, err := sn.s.childEntry(prefix, strings.Clone(e.name), n)
+		en, err := sn.s.childEntry(prefix, e.name, n)
 		if err != nil {
 			return nil, err
 		}
@@ -183,13 +184,24 @@ func (s *Store) entry(comps []string, n node) (Entry, error) {
 
 // childEntry describes name in directory prefix ("" for the root).
 func (s *Store) childEntry(prefix, name string, n node) (Entry, error) {
-	e := Entry{Name: name, Path: name, Dir: n.dir}
+	// One allocation holds the path (its end the name) and the id: the
+	// strings may outlive the tree name points into, and a listing of a
+	// 10,000-entry directory makes many of them.
+	var b strings.Builder
+	b.Grow(len(prefix) + 1 + len(name) + 2*len(n.hash))
 	if prefix != "" {
-		e.Path = prefix + "/" + name
+		b.WriteString(prefix)
+		b.WriteByte('/')
 	}
+	b.WriteString(name)
+	pathLen := b.Len()
 	if !n.hash.IsZero() {
-		e.Hash = n.hash.String()
+		var hx [2 * len(n.hash)]byte
+		hex.Encode(hx[:], n.hash[:])
+		b.Write(hx[:])
 	}
+	all := b.String()
+	e := Entry{Path: all[:pathLen], Name: all[pathLen-len(name) : pathLen], Hash: all[pathLen:], Dir: n.dir}
 	if !n.dir {
 		e.Size = n.size
 		if e.Size < 0 {
