@@ -3,7 +3,6 @@ package icalobj
 import (
 	"io"
 	"slices"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -30,9 +29,9 @@ func EncodeBytes(cal *ical.Calendar) []byte {
 // encoder writes content lines into out, reusing its scratch space from
 // line to line.
 type encoder struct {
-	out   []byte
-	line  []byte   // the content line being built
-	names []string // property or parameter names being sorted
+	out  []byte
+	line []byte   // the content line being built
+	keys []string // parameter names being sorted
 }
 
 // order lists the properties written first, in this order.
@@ -46,29 +45,27 @@ var orderRank = func() map[string]int {
 	return m
 }()
 
+// comp writes c and its subcomponents.
 func (e *encoder) comp(c *ical.Component) {
 	e.writeLine(append(append(e.line[:0], "BEGIN:"...), c.Name...))
-	names := e.names[:0]
+	// Ranks are looked up once per property, not per comparison.
+	ranked := make([]rankedName, 0, len(c.Props))
 	for n := range c.Props {
-		names = append(names, n)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		ri, oki := orderRank[names[i]]
-		rj, okj := orderRank[names[j]]
-		switch {
-		case oki && okj:
-			return ri < rj
-		case oki != okj:
-			return oki
+		r, ok := orderRank[n]
+		if !ok {
+			r = len(order)
 		}
-		return names[i] < names[j]
+		ranked = append(ranked, rankedName{r, n})
+	}
+	slices.SortFunc(ranked, func(a, b rankedName) int {
+		if a.rank != b.rank {
+			return a.rank - b.rank
+		}
+		return strings.Compare(a.name, b.name)
 	})
-	// Children reuse e.names: keep this component's order apart.
-	ordered := slices.Clone(names)
-	e.names = names
-	for _, n := range ordered {
-		for i := range c.Props[n] {
-			e.writeLine(e.propLine(&c.Props[n][i]))
+	for _, rn := range ranked {
+		for i := range c.Props[rn.name] {
+			e.writeLine(e.propLine(&c.Props[rn.name][i]))
 		}
 	}
 	for _, ch := range c.Children {
@@ -77,14 +74,22 @@ func (e *encoder) comp(c *ical.Component) {
 	e.writeLine(append(append(e.line[:0], "END:"...), c.Name...))
 }
 
+// rankedName is a property name with its place in order (len(order)
+// for the rest, which sort by name).
+type rankedName struct {
+	rank int
+	name string
+}
+
 // propLine builds p's content line, unfolded, in e.line.
 func (e *encoder) propLine(p *ical.Prop) []byte {
 	b := append(e.line[:0], p.Name...)
-	keys := e.names[len(e.names):]
+	keys := e.keys[:0]
 	for k := range p.Params {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
+	e.keys = keys
 	for _, k := range keys {
 		b = append(append(append(b, ';'), k...), '=')
 		for i, v := range p.Params[k] {

@@ -2,6 +2,8 @@ package query
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,7 +24,7 @@ var recurringComps = map[string]bool{ical.CompEvent: true, ical.CompToDo: true, 
 // copied (only that: the VTIMEZONEs are not).
 func expand(cal *ical.Calendar, tr *TimeRange, o Options) (*ical.Calendar, error) {
 	ctx := o.context(cal)
-	out := &ical.Component{Name: cal.Name, Props: cloneComp(&ical.Component{Props: cal.Props}).Props}
+	out := &ical.Component{Name: cal.Name, Props: maps.Clone(cal.Props)}
 	for _, g := range recur.Groups(cal) {
 		if !recurringComps[g.Name] {
 			for _, c := range g.Components {
@@ -54,9 +56,11 @@ func expand(cal *ical.Calendar, tr *TimeRange, o Options) (*ical.Calendar, error
 	return &ical.Calendar{Component: out}, nil
 }
 
-// instanceComp writes one instance as a standalone component.
+// instanceComp writes one instance as a standalone component. It shares
+// the property values it leaves as they are with the parsed object, which
+// it does not modify.
 func instanceComp(in recur.Instance, withRID bool, ctx recur.Context) (*ical.Component, error) {
-	c := cloneComp(in.Component)
+	c := shallowComp(in.Component)
 	for _, n := range []string{ical.PropRecurrenceRule, ical.PropRecurrenceDates, ical.PropExceptionDates, "EXRULE"} {
 		c.Props.Del(n)
 	}
@@ -98,6 +102,7 @@ func instanceComp(in recur.Instance, withRID bool, ctx recur.Context) (*ical.Com
 // TZID into UTC, in c and its subcomponents.
 func zonedToUTC(c *ical.Component, ctx recur.Context) error {
 	for name, props := range c.Props {
+		var out []ical.Prop // a copy, made at the first change
 		for i := range props {
 			p := &props[i]
 			if p.Params.Get(ical.PropTimezoneID) == "" {
@@ -115,8 +120,14 @@ func zonedToUTC(c *ical.Component, ctx recur.Context) error {
 				}
 				vals = append(vals, s)
 			}
-			p.Value = strings.Join(vals, ",")
-			p.Params.Del(ical.PropTimezoneID)
+			if out == nil {
+				out = slices.Clone(props)
+			}
+			out[i] = ical.Prop{Name: p.Name, Value: strings.Join(vals, ","), Params: maps.Clone(p.Params)}
+			out[i].Params.Del(ical.PropTimezoneID)
+		}
+		if out != nil {
+			c.Props[name] = out
 		}
 	}
 	for _, ch := range c.Children {
@@ -125,6 +136,20 @@ func zonedToUTC(c *ical.Component, ctx recur.Context) error {
 		}
 	}
 	return nil
+}
+
+// shallowComp copies a component tree's maps and child lists but shares
+// its property slices: changes to the copy replace a property's slice
+// (as Props.Set and zonedToUTC do), never write into it.
+func shallowComp(c *ical.Component) *ical.Component {
+	out := &ical.Component{Name: c.Name, Props: maps.Clone(c.Props)}
+	if len(c.Children) > 0 {
+		out.Children = make([]*ical.Component, len(c.Children))
+		for i, ch := range c.Children {
+			out.Children[i] = shallowComp(ch)
+		}
+	}
+	return out
 }
 
 func utcText(it value.Item, ctx recur.Context) (string, error) {
