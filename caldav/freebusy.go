@@ -72,7 +72,7 @@ type freeBusyRun struct {
 // covering the requested range, with the merged busy periods of the
 // objects below the collection that Depth reaches (0 when absent) and
 // the user may read the free-busy time of.
-func (h *handler) freeBusyQuery(ctx context.Context, c *dav.Call, n *dav.Node, root *etree.Element) (int, []byte, error) {
+func (h *handler) freeBusyQuery(ctx context.Context, c *dav.Call, n *dav.Node, root *etree.Element) (int, dav.Body, error) {
 	tr, err := parseFreeBusyQuery(root)
 	if err != nil {
 		return 0, nil, err
@@ -92,7 +92,7 @@ func (h *handler) freeBusyQuery(ctx context.Context, c *dav.Call, n *dav.Node, r
 	if err := run.collect(ctx, n, levels); err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, run.render(h.now()), nil
+	return http.StatusOK, dav.BytesBody(run.render(h.now())), nil
 }
 
 // parseFreeBusyQuery reads the body: exactly one CALDAV:time-range with

@@ -162,7 +162,7 @@ func (r *reportRun) respond(ctx context.Context, n *dav.Node, o *object) error {
 // calendar object) or on one of its objects. Objects the filter matches
 // get a response; unreadable ones are left out as PROPFIND leaves them
 // out.
-func (h *handler) calendarQuery(ctx context.Context, c *dav.Call, n *dav.Node, root *etree.Element) (int, []byte, error) {
+func (h *handler) calendarQuery(ctx context.Context, c *dav.Call, n *dav.Node, root *etree.Element) (int, dav.Body, error) {
 	req, err := parseReportRequest(root)
 	if err != nil {
 		return 0, nil, err
@@ -267,7 +267,7 @@ func (h *handler) calendarQuery(ctx context.Context, c *dav.Call, n *dav.Node, r
 			return 0, nil, err
 		}
 	}
-	return http.StatusMultiStatus, run.ms.Bytes(), nil
+	return http.StatusMultiStatus, run.ms, nil
 }
 
 // queryTimezone reads the query's CALDAV:timezone (RFC 4791 §9.8) or
@@ -294,7 +294,7 @@ func (h *handler) queryTimezone(root *etree.Element) (*time.Location, error) {
 // response per DAV:href, which may name any readable resource; a missing
 // one gets 404, an unreadable one 403. Calendar data of a resource that
 // is not iCalendar is reported missing (404).
-func (h *handler) calendarMultiget(ctx context.Context, c *dav.Call, _ *dav.Node, root *etree.Element) (int, []byte, error) {
+func (h *handler) calendarMultiget(ctx context.Context, c *dav.Call, _ *dav.Node, root *etree.Element) (int, dav.Body, error) {
 	req, err := parseReportRequest(root)
 	if err != nil {
 		return 0, nil, err
@@ -364,5 +364,5 @@ func (h *handler) calendarMultiget(ctx context.Context, c *dav.Call, _ *dav.Node
 			return 0, nil, err
 		}
 	}
-	return http.StatusMultiStatus, run.ms.Bytes(), nil
+	return http.StatusMultiStatus, run.ms, nil
 }

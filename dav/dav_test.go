@@ -11,6 +11,7 @@ import (
 
 	"github.com/gocaldav/gocaldav/dav/davtest"
 	"github.com/gocaldav/gocaldav/dav/propfile"
+	"github.com/gocaldav/gocaldav/gitstore"
 )
 
 const ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260101T100000Z\r\nSUMMARY:Grüße\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
@@ -126,6 +127,45 @@ func TestOptions(t *testing.T) {
 			t.Errorf("Allow %q lacks %s", r.Header.Get("Allow"), m)
 		}
 	}
+}
+
+// TestLargeMultistatus: an answer larger than the pieces a multistatus
+// is held in arrives whole, one response per member, with its
+// Content-Length, from PROPFIND and from a REPORT.
+func TestLargeMultistatus(t *testing.T) {
+	e := newTestEnv(t)
+	e.Must(201, "MKCOL", "/calendars/c/", "")
+	const members = 700 // some 200 bytes of response each: three pieces
+	if _, err := e.store.Batch(context.Background(), gitstore.Commit{AuthorName: "t", AuthorEmail: "t@x", Message: "fill"}, func(tx *gitstore.Txn) error {
+		for i := range members {
+			body := strings.Replace(ics, "UID:1", "UID:"+strconv.Itoa(i), 1)
+			if err := StoreObject(tx, []string{"calendars", "c", strconv.Itoa(i) + ".ics"}, []byte(body), "text/calendar", testNow); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, r davtest.Response, want int) {
+		t.Helper()
+		if r.Header.Get("Content-Length") != strconv.Itoa(len(r.Body)) {
+			t.Errorf("%s: Content-Length %q for %d bytes", what, r.Header.Get("Content-Length"), len(r.Body))
+		}
+		ms := davtest.ParseMultistatus(t, r.Body)
+		if len(ms) != want {
+			t.Fatalf("%s: %d responses, want %d", what, len(ms), want)
+		}
+		for i := range members {
+			body := strings.Replace(ics, "UID:1", "UID:"+strconv.Itoa(i), 1)
+			if got := ms["/calendars/c/"+strconv.Itoa(i)+".ics"]["{DAV:}getetag"].XML; got != `"`+blobID([]byte(body))+`"` {
+				t.Fatalf("%s: member %d getetag %q", what, i, got)
+			}
+		}
+	}
+	check("PROPFIND", e.Must(207, "PROPFIND", "/calendars/c/", `<propfind xmlns="DAV:"><prop><getetag/><displayname/></prop></propfind>`, "Depth", "1"), members+1)
+	check("sync-collection", e.Must(207, "REPORT", "/calendars/c/",
+		`<sync-collection xmlns="DAV:"><sync-token/><sync-level>1</sync-level><prop><getetag/></prop></sync-collection>`), members)
 }
 
 func TestPropfind(t *testing.T) {

@@ -59,7 +59,7 @@ type expansion struct {
 // replaced by a DAV:response reporting those properties of the resource
 // named (404 when it does not exist here, 403 when the user may not read
 // it).
-func expandProperty(ctx context.Context, c *Call, n *Node, root *etree.Element) (int, []byte, error) {
+func expandProperty(ctx context.Context, c *Call, n *Node, root *etree.Element) (int, Body, error) {
 	specs, err := parseExpandSpecs(root, 0)
 	if err != nil {
 		return 0, nil, err
@@ -83,7 +83,7 @@ func expandProperty(ctx context.Context, c *Call, n *Node, root *etree.Element) 
 	if len(specs) == 0 {
 		resp.Status(http.StatusOK)
 	}
-	return http.StatusMultiStatus, ms.Bytes(), nil
+	return http.StatusMultiStatus, ms, nil
 }
 
 // properties reads specs on n, grouped by propstat status.

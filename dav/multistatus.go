@@ -2,6 +2,8 @@ package dav
 
 import (
 	"bytes"
+	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"unicode/utf8"
@@ -16,12 +18,15 @@ import (
 // and REPORT). Namespaces are declared by URI: DAV:, CalDAV and
 // CalendarServer on the root, any other on the element that needs it.
 type Multistatus struct {
-	buf     bytes.Buffer
-	root    string // qualified root element name
-	open    *Response
-	trailer []trailerElem
-	next    int      // counter for generated namespace prefixes
-	stack   []string // qualified names of the open elements
+	buf      bytes.Buffer // the piece being written
+	pieces   [][]byte     // the pieces written before it
+	size     int          // their bytes
+	finished bool
+	root     string // qualified root element name
+	open     *Response
+	trailer  []trailerElem
+	next     int      // counter for generated namespace prefixes
+	stack    []string // qualified names of the open elements
 }
 
 // trailerElem is an element written after the responses.
@@ -139,9 +144,17 @@ func (m *Multistatus) AddTrailer(name Name, text string) {
 	m.trailer = append(m.trailer, trailerElem{name, text})
 }
 
-// Bytes finishes and renders the document. The Multistatus must not be
-// used afterwards.
-func (m *Multistatus) Bytes() []byte {
+// multistatusPiece is the size past which the encoded responses are set
+// aside and a new piece begun: a large answer is held in pieces sent one
+// after the other, never copied into one ever larger buffer.
+const multistatusPiece = 64 << 10
+
+// finish writes the trailer and closes the root element, once.
+func (m *Multistatus) finish() {
+	if m.finished {
+		return
+	}
+	m.finished = true
 	m.flush()
 	for _, t := range m.trailer {
 		m.startElement(t.name, nil)
@@ -149,11 +162,53 @@ func (m *Multistatus) Bytes() []byte {
 		m.endElement(t.name)
 	}
 	m.buf.WriteString("</" + m.root + ">\n")
-	return m.buf.Bytes()
+}
+
+// Bytes finishes and renders the document in one slice. The Multistatus
+// must not be used afterwards.
+func (m *Multistatus) Bytes() []byte {
+	m.finish()
+	if len(m.pieces) == 0 {
+		return m.buf.Bytes()
+	}
+	return bytes.Join(append(m.pieces, m.buf.Bytes()), nil)
+}
+
+// Size finishes the document and returns its length in bytes.
+func (m *Multistatus) Size() int64 {
+	m.finish()
+	return int64(m.size + m.buf.Len())
+}
+
+// WriteTo finishes the document and writes it to w, piece by piece.
+func (m *Multistatus) WriteTo(w io.Writer) (int64, error) {
+	m.finish()
+	bufs := append(make(net.Buffers, 0, len(m.pieces)+1), m.pieces...) // WriteTo consumes it
+	bufs = append(bufs, m.buf.Bytes())
+	return bufs.WriteTo(w)
 }
 
 // Len is the number of bytes encoded so far.
-func (m *Multistatus) Len() int { return m.buf.Len() }
+func (m *Multistatus) Len() int { return m.size + m.buf.Len() }
+
+// Body is a response body a report returns: a Multistatus or BytesBody.
+type Body interface {
+	// Size is the body's length in bytes.
+	Size() int64
+	io.WriterTo
+}
+
+// BytesBody is a Body held in one slice.
+type BytesBody []byte
+
+// Size is the body's length.
+func (b BytesBody) Size() int64 { return int64(len(b)) }
+
+// WriteTo writes the body to w.
+func (b BytesBody) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(b)
+	return int64(n), err
+}
 
 // statusLine renders an HTTP status line for a DAV:status element.
 func statusLine(code int) string {
@@ -177,6 +232,12 @@ func (m *Multistatus) flush() {
 	m.writePropstats(r)
 	m.errors(r.errs)
 	b.WriteString("</D:response>")
+	if b.Len() >= multistatusPiece {
+		m.pieces = append(m.pieces, b.Bytes())
+		m.size += b.Len()
+		*b = bytes.Buffer{}
+		b.Grow(multistatusPiece + multistatusPiece/4)
+	}
 }
 
 // writePropstats encodes a response's propstats.

@@ -15,7 +15,7 @@ import (
 // principal or one of the user's groups; with DAV:principal-property it
 // matches when that property (DAV:owner, say) holds an href naming the
 // user or one of the user's groups. An anonymous user matches nothing.
-func principalMatch(ctx context.Context, c *Call, n *Node, root *etree.Element) (int, []byte, error) {
+func principalMatch(ctx context.Context, c *Call, n *Node, root *etree.Element) (int, Body, error) {
 	if err := requireDepthZero(c); err != nil {
 		return 0, nil, err
 	}
@@ -33,7 +33,7 @@ func principalMatch(ctx context.Context, c *Call, n *Node, root *etree.Element) 
 	}
 	set := newMatchSet(c, root)
 	if c.User == nil {
-		return http.StatusMultiStatus, set.ms.Bytes(), nil
+		return http.StatusMultiStatus, set.ms, nil
 	}
 	reg := c.Server.registry()
 	err := walkMembers(ctx, c, n, func(k *Node) (bool, error) {
@@ -60,5 +60,5 @@ func principalMatch(ctx context.Context, c *Call, n *Node, root *etree.Element) 
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusMultiStatus, set.ms.Bytes(), nil
+	return http.StatusMultiStatus, set.ms, nil
 }

@@ -273,7 +273,7 @@ func (ps *principalSearch) matches(ctx context.Context, c *Call, n *Node) (bool,
 // collection of its DAV:principal-collection-set with
 // DAV:apply-to-principal-collection-set) whose properties match, with
 // the properties the body's DAV:prop asks for.
-func principalPropertySearch(ctx context.Context, c *Call, n *Node, root *etree.Element) (int, []byte, error) {
+func principalPropertySearch(ctx context.Context, c *Call, n *Node, root *etree.Element) (int, Body, error) {
 	if err := requireDepthZero(c); err != nil {
 		return 0, nil, err
 	}
@@ -307,7 +307,7 @@ func principalPropertySearch(ctx context.Context, c *Call, n *Node, root *etree.
 			return 0, nil, err
 		}
 	}
-	return http.StatusMultiStatus, set.ms.Bytes(), nil
+	return http.StatusMultiStatus, set.ms, nil
 }
 
 // principalCollections resolves n's DAV:principal-collection-set to the
@@ -336,7 +336,7 @@ func principalCollections(ctx context.Context, c *Call, n *Node) ([]*Node, error
 
 // principalSearchPropertySet answers DAV:principal-search-property-set
 // (RFC 3744 §9.5): the searchable properties with English descriptions.
-func principalSearchPropertySet(_ context.Context, c *Call, _ *Node, root *etree.Element) (int, []byte, error) {
+func principalSearchPropertySet(_ context.Context, c *Call, _ *Node, root *etree.Element) (int, Body, error) {
 	if err := requireDepthZero(c); err != nil {
 		return 0, nil, err
 	}
@@ -354,5 +354,5 @@ func principalSearchPropertySet(_ context.Context, c *Call, _ *Node, root *etree
 		desc.CreateAttr("xml:lang", "en")
 		desc.SetText(p.Description)
 	}
-	return http.StatusOK, writeDocument(doc), nil
+	return http.StatusOK, BytesBody(writeDocument(doc)), nil
 }

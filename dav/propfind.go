@@ -2,6 +2,7 @@ package dav
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 
@@ -122,7 +123,8 @@ func (r *resource) PropFind(ctx context.Context, rq *webmachine.Request) (int, e
 			return 0, err
 		}
 	}
-	setXMLBody(rq, ms.Bytes())
+	rq.Header.Set("Content-Type", xmlContentType)
+	setBody(rq, ms)
 	return http.StatusMultiStatus, nil
 }
 
@@ -130,6 +132,15 @@ func (r *resource) PropFind(ctx context.Context, rq *webmachine.Request) (int, e
 func setXMLBody(rq *webmachine.Request, b []byte) {
 	rq.Header.Set("Content-Type", xmlContentType)
 	rq.SetBody(b)
+}
+
+// setBody makes body the response, sent as it is held (a multistatus in
+// pieces) with its length known.
+func setBody(rq *webmachine.Request, body Body) {
+	rq.SetSizedStream(body.Size(), func(w io.Writer) error {
+		_, err := body.WriteTo(w)
+		return err
+	})
 }
 
 // propResponse adds n's response for req to ms and returns it.

@@ -148,6 +148,7 @@ func (r *resource) PropPatch(ctx context.Context, rq *webmachine.Request) (int, 
 	n, _ := r.target()
 	ms := NewMultistatus()
 	writeUpdateResults(ms.Add(n.Href()), updates, statuses)
-	setXMLBody(rq, ms.Bytes())
+	rq.Header.Set("Content-Type", xmlContentType)
+	setBody(rq, ms)
 	return http.StatusMultiStatus, nil
 }

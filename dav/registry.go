@@ -49,7 +49,7 @@ type Report struct {
 	// supported-report-set.
 	Applies func(n *Node) bool
 	// Run answers the report; it returns the status and the body.
-	Run func(ctx context.Context, c *Call, n *Node, body *etree.Element) (status int, out []byte, err error)
+	Run func(ctx context.Context, c *Call, n *Node, body *etree.Element) (status int, out Body, err error)
 	// Privilege is what the user needs on the request URI to run the
 	// report; empty means DAV:read.
 	Privilege Privilege

@@ -89,11 +89,11 @@ func (r *resource) Report(ctx context.Context, rq *webmachine.Request) (int, err
 	if err != nil {
 		return 0, halt(err)
 	}
-	if rep.ContentType != "" {
-		rq.Header.Set("Content-Type", rep.ContentType)
-		rq.SetBody(out)
-	} else {
-		setXMLBody(rq, out)
+	ct := rep.ContentType
+	if ct == "" {
+		ct = xmlContentType
 	}
+	rq.Header.Set("Content-Type", ct)
+	setBody(rq, out)
 	return status, nil
 }

@@ -160,7 +160,7 @@ func parseSyncRequest(root *etree.Element) (syncRequest, error) {
 // the members changed since the token (removed ones as 404 responses), or
 // every member for an empty token; a limit truncates at a commit boundary
 // with 507 DAV:number-of-matches-within-limits and a token to continue.
-func runSyncCollection(ctx context.Context, c *Call, n *Node, body *etree.Element) (int, []byte, error) {
+func runSyncCollection(ctx context.Context, c *Call, n *Node, body *etree.Element) (int, Body, error) {
 	req, err := parseSyncRequest(body)
 	if err != nil {
 		return 0, nil, err
@@ -220,7 +220,7 @@ func runSyncCollection(ctx context.Context, c *Call, n *Node, body *etree.Elemen
 		resp.Error(DAVName("number-of-matches-within-limits"))
 	}
 	ms.AddTrailer(PropSyncToken, syncToken(to))
-	return http.StatusMultiStatus, ms.Bytes(), nil
+	return http.StatusMultiStatus, ms, nil
 }
 
 // syncEnd picks the commit the answer runs to: the snapshot's head, or,

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -93,6 +94,35 @@ func TestStreamBody(t *testing.T) {
 	rec := serveHTTP(t, "GET", "/", nil, setup)
 	if rec.Body.String() != "streamed" || rec.Header().Get("Content-Length") != "" {
 		t.Fatalf("stream: body %q, Content-Length %q", rec.Body, rec.Header().Get("Content-Length"))
+	}
+}
+
+// TestSizedStreamBody: a stream of known length is sent with its
+// Content-Length, and a content coding replaces it with the coded
+// length.
+func TestSizedStreamBody(t *testing.T) {
+	long := strings.Repeat("streamed ", 300)
+	setup := func(r *testResource) {
+		r.encodings = []Encoding{GzipEncoding()}
+		r.providers = []Provider{{MediaType: "text/plain", Write: func(_ context.Context, rq *Request) error {
+			rq.SetSizedStream(int64(len(long)), func(w io.Writer) error { _, err := io.WriteString(w, long); return err })
+			return nil
+		}}}
+	}
+	rec := serveHTTP(t, "GET", "/", nil, setup)
+	if rec.Body.String() != long || rec.Header().Get("Content-Length") != strconv.Itoa(len(long)) {
+		t.Fatalf("sized stream: %d body bytes, Content-Length %q, want %d", rec.Body.Len(), rec.Header().Get("Content-Length"), len(long))
+	}
+	rec = serveHTTP(t, "GET", "/", map[string]string{"Accept-Encoding": "gzip"}, setup)
+	if rec.Header().Get("Content-Encoding") != "gzip" || rec.Header().Get("Content-Length") != strconv.Itoa(rec.Body.Len()) {
+		t.Fatalf("gzip: Content-Encoding %q, Content-Length %q for %d bytes", rec.Header().Get("Content-Encoding"), rec.Header().Get("Content-Length"), rec.Body.Len())
+	}
+	zr, err := gzip.NewReader(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(zr); string(b) != long {
+		t.Errorf("gzip body decodes to %d bytes, want %d", len(b), len(long))
 	}
 }
 

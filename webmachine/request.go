@@ -30,6 +30,7 @@ type Request struct {
 
 	body     []byte
 	stream   func(w io.Writer) error
+	size     int64 // the stream's length, -1 when unknown
 	hasBody  bool
 	encoding *Encoding
 	// represented marks a body produced by a Provider in o18, the only
@@ -51,8 +52,13 @@ func (r *Request) SetBody(b []byte) {
 // SetStream makes the response body the output of write, called once when
 // the answer is written, so large bodies need not be held in memory. Its
 // Content-Length is unknown.
-func (r *Request) SetStream(write func(w io.Writer) error) {
-	r.body, r.stream, r.hasBody = nil, write, write != nil
+func (r *Request) SetStream(write func(w io.Writer) error) { r.SetSizedStream(-1, write) }
+
+// SetSizedStream is SetStream for a body whose length is known (its
+// Content-Length, unless a content coding applies): a body held in pieces
+// is sent without joining them.
+func (r *Request) SetSizedStream(size int64, write func(w io.Writer) error) {
+	r.body, r.stream, r.size, r.hasBody = nil, write, size, write != nil
 }
 
 // HasBody reports whether a response body was set.

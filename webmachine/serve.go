@@ -168,8 +168,11 @@ func (o *Options) write(w http.ResponseWriter, r *http.Request, rq *Request, sta
 			body, stream = encoded, nil
 		}
 	}
-	if stream == nil {
+	switch {
+	case stream == nil:
 		h.Set("Content-Length", strconv.Itoa(len(body)))
+	case rq.size >= 0:
+		h.Set("Content-Length", strconv.FormatInt(rq.size, 10))
 	}
 	w.WriteHeader(status)
 	if r.Method == http.MethodHead {
