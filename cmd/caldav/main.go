@@ -14,8 +14,15 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
+
+// defaultGCPercent is the server's garbage-collection target unless GOGC
+// says otherwise: the heap may grow 70% past the data in use between
+// collections, not Go's 100%. At 10,000 events that keeps the resident
+// size some 20 MiB lower for a few percent more CPU (docs/performance.md).
+const defaultGCPercent = 70
 
 func main() {
 	args := os.Args[1:]
@@ -39,6 +46,9 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "caldav:", err)
 		os.Exit(2)
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
