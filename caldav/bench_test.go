@@ -25,8 +25,18 @@ func benchCalendar(b *testing.B, n int) *stack.Stack {
 // benchCalendarIn is benchCalendar with the store on disk in dir ("" for
 // memory).
 func benchCalendarIn(b *testing.B, n int, dir string) *stack.Stack {
+	return benchCalendarOf(b, n, dir, "root")
+}
+
+// benchCalendarOf is benchCalendarIn with the events in user's calendar,
+// /calendars/USER/ (the user made through the administration API).
+func benchCalendarOf(b *testing.B, n int, dir, user string) *stack.Stack {
 	b.Helper()
-	s := stack.New(b, stack.Options{Dir: dir, Register: func(srv *dav.Server) { caldav.Register(srv, caldav.Options{}) }})
+	o := stack.Options{Dir: dir, Register: func(srv *dav.Server) { caldav.Register(srv, caldav.Options{}) }}
+	if user != "root" {
+		o.Users = []string{user}
+	}
+	s := stack.New(b, o)
 	r := rand.New(rand.NewSource(1))
 	_, err := s.Store.Batch(context.Background(), gitstore.Commit{AuthorName: "bench", AuthorEmail: "b@x", Message: "fill"},
 		func(tx *gitstore.Txn) error {
@@ -38,7 +48,7 @@ func benchCalendarIn(b *testing.B, n int, dir string) *stack.Stack {
 				}
 				body := fmt.Sprintf("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//b//EN\r\nBEGIN:VEVENT\r\nUID:e%d\r\nDTSTAMP:20250101T000000Z\r\n"+
 					"DTSTART:%s\r\nDURATION:PT1H\r\n%sSUMMARY:event %d\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", i, start.Format("20060102T150405Z"), rrule, i)
-				if err := dav.StoreObject(tx, []string{"calendars", "root", fmt.Sprintf("e%05d.ics", i)}, []byte(body), "text/calendar", start); err != nil {
+				if err := dav.StoreObject(tx, []string{"calendars", user, fmt.Sprintf("e%05d.ics", i)}, []byte(body), "text/calendar", start); err != nil {
 					return err
 				}
 			}
@@ -77,6 +87,21 @@ func BenchmarkPropfindCalendar(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Want(207, "root", "PROPFIND", "/calendars/root/", body, "Depth", "1")
+	}
+}
+
+// BenchmarkPropfindCalendarUser is BenchmarkPropfindCalendar by the
+// calendar's owner, not the administrator: every member's access is
+// checked against its ACL.
+func BenchmarkPropfindCalendarUser(b *testing.B) {
+	s := benchCalendarOf(b, 10000, "", "alice")
+	body := `<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>`
+	b.ReportAllocs()
+	for b.Loop() {
+		r := s.Want(207, "alice", "PROPFIND", "/calendars/alice/", body, "Depth", "1")
+		if strings.Count(r.Body, "<D:getetag>") != 10001 {
+			b.Fatalf("%d etags", strings.Count(r.Body, "<D:getetag>"))
+		}
 	}
 }
 

@@ -138,7 +138,7 @@ func (r *freeBusyRun) collect(ctx context.Context, n *dav.Node, levels int) erro
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		ok, err := r.h.s.Allowed(ctx, r.c, k.Segs, string(propfile.PrivReadFreeBusy))
+		ok, err := r.h.s.AllowedNode(ctx, r.c, k, string(propfile.PrivReadFreeBusy))
 		if err != nil {
 			return fmt.Errorf("caldav: access check: %w", err)
 		}

@@ -59,7 +59,7 @@ func (h *handler) wholeCalendar(ctx context.Context, c *dav.Call, n *dav.Node) (
 		if k.Collection {
 			continue
 		}
-		if ok, err := h.s.Allowed(ctx, c, k.Segs, "read"); err != nil || !ok {
+		if ok, err := h.s.AllowedNode(ctx, c, k, "read"); err != nil || !ok {
 			if err != nil {
 				return nil, fmt.Errorf("caldav: access check: %w", err)
 			}

@@ -224,7 +224,7 @@ func (h *handler) calendarQuery(ctx context.Context, c *dav.Call, n *dav.Node, r
 				sp = s
 			}
 		}
-		if ok, err := h.s.Allowed(ctx, c, t.Segs, "read"); err != nil || !ok {
+		if ok, err := h.s.AllowedNode(ctx, c, t, "read"); err != nil || !ok {
 			if err != nil {
 				return 0, nil, fmt.Errorf("caldav: access check: %w", err)
 			}
@@ -343,7 +343,7 @@ func (h *handler) calendarMultiget(ctx context.Context, c *dav.Call, _ *dav.Node
 			run.ms.Add(href).Status(http.StatusNotFound)
 			continue
 		}
-		if ok, err := h.s.Allowed(ctx, c, n.Segs, "read"); err != nil || !ok {
+		if ok, err := h.s.AllowedNode(ctx, c, n, "read"); err != nil || !ok {
 			if err != nil {
 				return 0, nil, fmt.Errorf("caldav: access check: %w", err)
 			}

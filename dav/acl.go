@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/gocaldav/gocaldav/dav/propfile"
+	"github.com/gocaldav/gocaldav/internal/gencache"
 )
 
 // Privilege is a DAV privilege (RFC 3744 §3), by local name in DAV: (or
@@ -60,7 +61,19 @@ func implies(granted, needed Privilege) bool {
 // are all evaluated; root passes every check. A missing resource has the
 // privileges of its nearest existing ancestor.
 type ACLAccess struct {
-	cache sync.Map // blob id of a .prop → []propfile.ACE
+	once  sync.Once
+	cache *gencache.Cache[string, []propfile.ACE] // blob id of a .prop → its ACL
+}
+
+// aclCacheEntries bounds the parsed ACLs kept: every calendar object has
+// its own property file, so a 10,000-event calendar brings as many.
+const aclCacheEntries = 20_000
+
+// acls returns the ACL cache, made on first use (the zero ACLAccess is
+// ready to use).
+func (a *ACLAccess) acls() *gencache.Cache[string, []propfile.ACE] {
+	a.once.Do(func() { a.cache = gencache.New[string, []propfile.ACE](aclCacheEntries/2, nil) })
+	return a.cache
 }
 
 // rootACL is the ACL of "/" when it has none stored: every authenticated
@@ -102,17 +115,22 @@ const (
 )
 
 // acl reads n's ACL through the cache, keyed by the property file's blob
-// id (immutable), so unchanged ACLs are parsed once.
+// id (immutable), so unchanged ACLs are parsed once. The id comes from
+// the listing that made n when it has it, else from a lookup.
 func (a *ACLAccess) acl(rd Reader, n *Node) ([]propfile.ACE, error) {
-	e, err := rd.Stat(n.PropPath())
-	if err != nil {
-		if len(n.Segs) == 0 {
-			return rootACL, nil
+	hash := n.propHash
+	if hash == "" {
+		e, err := rd.Stat(n.PropPath())
+		if err != nil {
+			if len(n.Segs) == 0 {
+				return rootACL, nil
+			}
+			return nil, nil // no property file: no ACL
 		}
-		return nil, nil // no property file: no ACL
+		hash = e.Hash
 	}
-	if v, ok := a.cache.Load(e.Hash); ok {
-		return v.([]propfile.ACE), nil
+	if aces, ok := a.acls().Get(hash); ok {
+		return aces, nil
 	}
 	data, err := rd.Read(n.PropPath())
 	if err != nil {
@@ -126,12 +144,41 @@ func (a *ACLAccess) acl(rd Reader, n *Node) ([]propfile.ACE, error) {
 	if v, ok := props.Get(PropACL); ok {
 		aces, _ = propfile.DecodeACL(v.Value) // unreadable entries grant nothing, as in robur
 	}
-	a.cache.Store(e.Hash, aces)
+	a.acls().Put(hash, aces)
 	return aces, nil
+}
+
+// AllowedNode is Allowed for a node already read (a member of a listing):
+// no path lookup, and the decisions of the resources its ACL inherits
+// from are kept in memo (for one reader and principal, i.e. one request),
+// so the members of a large collection cost one ACL each.
+func (a *ACLAccess) AllowedNode(_ context.Context, rd Reader, who *Principal, n *Node, priv string, memo *ACLMemo) (bool, error) {
+	if who != nil && who.Root {
+		return true, nil
+	}
+	d, err := a.decideWith(rd, n, who, Privilege(priv), 0, memo)
+	return d == granted, err
+}
+
+// ACLMemo remembers, for one request, the access decisions on the
+// resources ACLs inherit from. The zero value is ready to use.
+type ACLMemo struct {
+	m map[memoKey]decision
+}
+
+type memoKey struct {
+	href string
+	priv Privilege
 }
 
 // decide reads n's ACL for who and priv.
 func (a *ACLAccess) decide(rd Reader, n *Node, who *Principal, priv Privilege, depth int) (decision, error) {
+	return a.decideWith(rd, n, who, priv, depth, nil)
+}
+
+// decideWith is decide, taking the decisions on inherited-from resources
+// from memo when it has them (and keeping them there).
+func (a *ACLAccess) decideWith(rd Reader, n *Node, who *Principal, priv Privilege, depth int, memo *ACLMemo) (decision, error) {
 	aces, err := a.acl(rd, n)
 	if err != nil {
 		return undecided, err
@@ -148,17 +195,24 @@ func (a *ACLAccess) decide(rd Reader, n *Node, who *Principal, priv Privilege, d
 			if depth >= maxInherit {
 				continue
 			}
-			segs, err := hrefSegments(ace.InheritedFrom)
-			if err != nil {
-				continue
+			key := memoKey{ace.InheritedFrom, priv}
+			d, known := memo.get(key)
+			if !known {
+				segs, err := hrefSegments(ace.InheritedFrom)
+				if err != nil {
+					continue
+				}
+				parent, err := lookup(rd, segs, nil)
+				if err != nil || parent == nil {
+					continue
+				}
+				if d, err = a.decideWith(rd, parent, who, priv, depth+1, memo); err != nil {
+					return d, err
+				}
+				memo.put(key, d)
 			}
-			parent, err := lookup(rd, segs, nil)
-			if err != nil || parent == nil {
-				continue
-			}
-			d, err := a.decide(rd, parent, who, priv, depth+1)
-			if err != nil || d != undecided {
-				return d, err
+			if d != undecided {
+				return d, nil
 			}
 		case propfile.Grant, propfile.Deny:
 			for _, p := range ace.Privileges {
@@ -381,4 +435,24 @@ func checkPrincipalsExist(rd Reader, aces []propfile.ACE) *Error {
 		}
 	}
 	return nil
+}
+
+// get returns a remembered decision (none from a nil memo).
+func (m *ACLMemo) get(k memoKey) (decision, bool) {
+	if m == nil {
+		return undecided, false
+	}
+	d, ok := m.m[k]
+	return d, ok
+}
+
+// put remembers a decision (a nil memo forgets it).
+func (m *ACLMemo) put(k memoKey, d decision) {
+	if m == nil {
+		return
+	}
+	if m.m == nil {
+		m.m = map[memoKey]decision{}
+	}
+	m.m[k] = d
 }

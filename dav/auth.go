@@ -59,6 +59,12 @@ type Access interface {
 	Allowed(ctx context.Context, rd Reader, who *Principal, segs []string, priv string) (bool, error)
 }
 
+// nodeAccess is an Access that can check a node already read without
+// looking its path up again (ACLAccess; see Server.AllowedNode).
+type nodeAccess interface {
+	AllowedNode(ctx context.Context, rd Reader, who *Principal, n *Node, priv string, memo *ACLMemo) (bool, error)
+}
+
 // AllowAll lets every authenticated principal do everything: the
 // development default until access control lists are enforced.
 type AllowAll struct{}

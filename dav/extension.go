@@ -41,6 +41,17 @@ func (s *Server) Allowed(ctx context.Context, c *Call, segs []string, priv strin
 	return s.access().Allowed(ctx, c.Snapshot, c.User, segs, priv)
 }
 
+// AllowedNode is Allowed for a node read from c.Snapshot, such as a
+// member of a listing: with the access control lists it costs no path
+// lookup, and the decisions on the collections ACLs inherit from are
+// kept for the rest of the request.
+func (s *Server) AllowedNode(ctx context.Context, c *Call, n *Node, priv string) (bool, error) {
+	if na, ok := s.access().(nodeAccess); ok {
+		return na.AllowedNode(ctx, c.Snapshot, c.User, n, priv, &c.acl)
+	}
+	return s.access().Allowed(ctx, c.Snapshot, c.User, n.Segs, priv)
+}
+
 // PropRequest is what a PROPFIND-style body asks for: DAV:prop names,
 // DAV:allprop (with DAV:include) or DAV:propname.
 type PropRequest struct{ req propRequest }

@@ -107,7 +107,7 @@ func (r *resource) PropFind(ctx context.Context, rq *webmachine.Request) (int, e
 			return 0, err
 		}
 		for _, k := range kids {
-			ok, err := r.s.access().Allowed(ctx, r.c.Snapshot, r.c.User, k.Segs, "read")
+			ok, err := r.s.AllowedNode(ctx, r.c, k, "read")
 			if err != nil {
 				return 0, err
 			}

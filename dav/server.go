@@ -75,6 +75,8 @@ type Call struct {
 	Snapshot *gitstore.Snapshot
 	// SnapshotTime is the time of the snapshot's commit.
 	SnapshotTime time.Time
+
+	acl ACLMemo // access decisions on inherited-from resources, for Snapshot
 }
 
 // Methods lists the methods every DAV resource allows.

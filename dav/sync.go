@@ -204,7 +204,7 @@ func runSyncCollection(ctx context.Context, c *Call, n *Node, body *etree.Elemen
 			}
 			continue
 		}
-		if ok, err := s.access().Allowed(ctx, snap, c.User, node.Segs, string(propfile.PrivRead)); err != nil || !ok {
+		if ok, err := s.AllowedNode(ctx, view, node, string(propfile.PrivRead)); err != nil || !ok {
 			if err != nil {
 				return 0, nil, err
 			}

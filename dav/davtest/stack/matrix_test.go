@@ -525,3 +525,39 @@ func TestAccessMatrixOverwriteNeedsPrivileges(t *testing.T) {
 	}
 	s.Want(http.StatusCreated, "bob", "COPY", "/calendars/bob/e.ics", "", "Destination", "/calendars/alice/fresh.ics") // bind suffices
 }
+
+// TestListingChecksEachMember: the members of a listing are checked one
+// by one (a member's own ACL can hide it while its siblings inherit read
+// from the collection), and a decision on the collection is not kept
+// from one request to the next.
+func TestListingChecksEachMember(t *testing.T) {
+	s := newMatrixStack(t)
+	for _, n := range []string{"e1", "e2", "e3"} {
+		s.Want(http.StatusCreated, "alice", http.MethodPut, "/calendars/alice/"+n+".ics", matrixEvent(n), "Content-Type", "text/calendar")
+	}
+	s.Want(http.StatusOK, "alice", "ACL", "/calendars/alice/", `<D:acl xmlns:D="DAV:">`+ace(dav.PrincipalHref("alice"), "all")+ace(dav.PrincipalHref("bob"), "read")+`</D:acl>`)
+	s.Want(http.StatusOK, "alice", "ACL", "/calendars/alice/e2.ics", `<D:acl xmlns:D="DAV:">`+ace(dav.PrincipalHref("alice"), "all")+
+		`<D:ace><D:principal><D:href>/principals/bob/</D:href></D:principal><D:deny><D:privilege><D:read/></D:privilege></D:deny></D:ace></D:acl>`)
+	visible := func(method, body string, headers ...string) map[string]bool {
+		t.Helper()
+		out := map[string]bool{}
+		for href := range davtest.ParseMultistatus(t, s.Want(http.StatusMultiStatus, "bob", method, "/calendars/alice/", body, headers...).Body) {
+			out[href] = true
+		}
+		return out
+	}
+	query := `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop>` +
+		`<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter></C:calendar-query>`
+	for what, got := range map[string]map[string]bool{
+		"PROPFIND":       visible("PROPFIND", "", "Depth", "1"),
+		"calendar-query": visible("REPORT", query, "Depth", "1"),
+	} {
+		if !got["/calendars/alice/e1.ics"] || !got["/calendars/alice/e3.ics"] || got["/calendars/alice/e2.ics"] {
+			t.Errorf("%s shows bob %v: want e1 and e3, not e2", what, got)
+		}
+	}
+	// Revoked on the collection: the next listing shows bob nothing.
+	s.Want(http.StatusOK, "alice", "ACL", "/calendars/alice/", `<D:acl xmlns:D="DAV:">`+ace(dav.PrincipalHref("alice"), "all")+`</D:acl>`)
+	s.Want(http.StatusForbidden, "bob", "PROPFIND", "/calendars/alice/", "", "Depth", "1")
+	s.Want(http.StatusForbidden, "bob", http.MethodGet, "/calendars/alice/e1.ics", "")
+}
