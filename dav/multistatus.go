@@ -223,6 +223,11 @@ func (m *Multistatus) flush() {
 	}
 	m.open = nil
 	b := &m.buf
+	if b.Len() > multistatusPiece/8 && b.Cap() < multistatusPiece {
+		// Past a small answer's size: grow to a whole piece in one step
+		// rather than by doublings.
+		b.Grow(multistatusPiece + multistatusPiece/4 - b.Len())
+	}
 	b.WriteString("<D:response><D:href>")
 	m.text(r.href)
 	b.WriteString("</D:href>")
@@ -236,6 +241,7 @@ func (m *Multistatus) flush() {
 		m.pieces = append(m.pieces, b.Bytes())
 		m.size += b.Len()
 		*b = bytes.Buffer{}
+		// A long answer: the next piece is made at its full size at once.
 		b.Grow(multistatusPiece + multistatusPiece/4)
 	}
 }
