@@ -24,10 +24,16 @@ type Multistatus struct {
 	finished bool
 	root     string // qualified root element name
 	open     *Response
+	spare    *Response // the last response encoded, for the next to reuse
 	trailer  []trailerElem
-	next     int      // counter for generated namespace prefixes
-	stack    []string // qualified names of the open elements
+	next     int             // counter for generated namespace prefixes
+	stack    []string        // qualified names of the open elements
+	qnames   map[Name]string // qualified names made so far, in the root namespaces
 }
+
+// maxQNames bounds the qualified names a Multistatus remembers (a
+// request may name any number of properties).
+const maxQNames = 256
 
 // trailerElem is an element written after the responses.
 type trailerElem struct {
@@ -87,21 +93,37 @@ type propstat struct {
 	errs   []Name
 }
 
-// Add starts the response for href (the previous one is encoded).
+// Add starts the response for href (the previous one is encoded, and
+// the Response it returned must not be used any more: its memory is the
+// new one's).
 func (m *Multistatus) Add(href string) *Response {
 	m.flush()
-	m.open = &Response{m: m, href: href}
-	return m.open
+	r := m.spare
+	if r == nil {
+		r = &Response{m: m}
+	}
+	m.spare = nil
+	r.href = href
+	m.open = r
+	return r
 }
 
-// prop returns the propstat with status.
+// prop returns the propstat with status, reusing one an earlier response
+// left.
 func (r *Response) prop(status int) *propstat {
 	for _, ps := range r.propstats {
 		if ps.status == status {
 			return ps
 		}
 	}
-	ps := &propstat{status: status}
+	var ps *propstat
+	if n := len(r.propstats); n < cap(r.propstats) && r.propstats[:n+1][n] != nil {
+		ps = r.propstats[:n+1][n]
+		ps.props, ps.errs = ps.props[:0], ps.errs[:0]
+	} else {
+		ps = &propstat{}
+	}
+	ps.status = status
 	r.propstats = append(r.propstats, ps)
 	return ps
 }
@@ -212,8 +234,22 @@ func (b BytesBody) WriteTo(w io.Writer) (int64, error) {
 
 // statusLine renders an HTTP status line for a DAV:status element.
 func statusLine(code int) string {
+	if code >= 0 && code < len(statusLines) && statusLines[code] != "" {
+		return statusLines[code]
+	}
 	return "HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code)
 }
+
+// statusLines are the status lines of the codes net/http names, made
+// once rather than for every propstat.
+var statusLines = func() (lines [600]string) {
+	for code := range lines {
+		if text := http.StatusText(code); text != "" {
+			lines[code] = "HTTP/1.1 " + strconv.Itoa(code) + " " + text
+		}
+	}
+	return lines
+}()
 
 // flush encodes the open response.
 func (m *Multistatus) flush() {
@@ -232,11 +268,15 @@ func (m *Multistatus) flush() {
 	m.text(r.href)
 	b.WriteString("</D:href>")
 	if r.status != 0 {
-		b.WriteString("<D:status>" + statusLine(r.status) + "</D:status>")
+		b.WriteString("<D:status>")
+		b.WriteString(statusLine(r.status))
+		b.WriteString("</D:status>")
 	}
 	m.writePropstats(r)
 	m.errors(r.errs)
 	b.WriteString("</D:response>")
+	r.status, r.errs, r.propstats = 0, r.errs[:0], r.propstats[:0]
+	m.spare = r
 	if b.Len() >= multistatusPiece {
 		m.pieces = append(m.pieces, b.Bytes())
 		m.size += b.Len()
@@ -258,7 +298,9 @@ func (m *Multistatus) writePropstats(r *Response) {
 			}
 			m.endElement(p.Name)
 		}
-		b.WriteString("</D:prop><D:status>" + statusLine(ps.status) + "</D:status>")
+		b.WriteString("</D:prop><D:status>")
+		b.WriteString(statusLine(ps.status))
+		b.WriteString("</D:status>")
 		m.errors(ps.errs)
 		b.WriteString("</D:propstat>")
 	}
@@ -296,8 +338,18 @@ func (m *Multistatus) elementPrefix(n Name) (qname, decl string) {
 	case n.Space == propfile.NamespaceXML:
 		return "xml:" + n.Local, ""
 	}
+	if q, ok := m.qnames[n]; ok {
+		return q, ""
+	}
 	if p, ok := rootPrefix(n.Space); ok {
-		return p + ":" + n.Local, ""
+		q := p + ":" + n.Local
+		if m.qnames == nil {
+			m.qnames = map[Name]string{}
+		}
+		if len(m.qnames) < maxQNames {
+			m.qnames[n] = q
+		}
+		return q, ""
 	}
 	m.next++
 	p := "x" + strconv.Itoa(m.next)

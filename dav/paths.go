@@ -59,6 +59,11 @@ func repoPath(segs []string) string { return strings.Join(segs, "/") }
 // for a collection.
 func hrefOf(segs []string, collection bool) string {
 	var b strings.Builder
+	n := 1
+	for _, s := range segs {
+		n += 1 + len(s) // escaping may add more: one more growth then
+	}
+	b.Grow(n)
 	for _, s := range segs {
 		b.WriteByte('/')
 		b.WriteString(url.PathEscape(s))
