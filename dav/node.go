@@ -220,7 +220,18 @@ func children(rd Reader, n *Node) ([]*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dav: listing /%s: %w", n.Path(), err)
 	}
-	out := make([]*Node, 0, len(entries)/2+1)
+	// The members' nodes and path segments are cut from one allocation
+	// each, not made one by one: a calendar may have 10,000 members.
+	members := 0
+	for i := range entries {
+		if !strings.HasSuffix(entries[i].Name, propSuffix) {
+			members++
+		}
+	}
+	nodes := make([]Node, members)
+	depth := len(n.Segs) + 1
+	allSegs := make([]string, members*depth)
+	out := make([]*Node, 0, members)
 	var stray map[string]string // property files not listed right after their resource
 	for i := 0; i < len(entries); i++ {
 		e := &entries[i]
@@ -231,8 +242,12 @@ func children(rd Reader, n *Node) ([]*Node, error) {
 			stray[e.Name[:len(e.Name)-len(propSuffix)]] = e.Hash
 			continue
 		}
-		segs := append(append(make([]string, 0, len(n.Segs)+1), n.Segs...), e.Name)
-		k := &Node{Segs: segs, Collection: e.Dir, Hash: e.Hash, Size: e.Size, rd: rd, log: n.log}
+		j := len(out)
+		segs := allSegs[j*depth : (j+1)*depth : (j+1)*depth]
+		copy(segs, n.Segs)
+		segs[depth-1] = e.Name
+		k := &nodes[j]
+		*k = Node{Segs: segs, Collection: e.Dir, Hash: e.Hash, Size: e.Size, rd: rd, log: n.log}
 		// In name order a file's property file nearly always comes next.
 		if next := i + 1; !k.Collection && next < len(entries) && len(entries[next].Name) == len(e.Name)+len(propSuffix) &&
 			strings.HasPrefix(entries[next].Name, e.Name) && strings.HasSuffix(entries[next].Name, propSuffix) {
