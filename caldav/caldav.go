@@ -187,6 +187,7 @@ func register(s *dav.Server, o Options) *handler {
 	h.uids = newCache[string](max(10*h.o.CacheEntries, 40_000))
 	h.zones = newCache[*zoneResult](256)
 	h.spans = newCache[*span](max(10*h.o.CacheEntries, 40_000))
+	h.calIndexes = gencache.New[string](calendarIndexMembers/2, func(idx *calendarIndex) int { return len(idx.members) + 1 })
 	h.validated = newCache[*validation](64)
 	h.registerProperties(s.Registry)
 	registerPrincipalProperties(s.Registry)
@@ -234,6 +235,8 @@ type handler struct {
 	uidIdx uidIndexes
 	// spans caches objects' time spans by blob id for calendar-query.
 	spans *gencache.Cache[string, *span]
+	// calIndexes caches calendar versions' member lists by tree id.
+	calIndexes *gencache.Cache[string, *calendarIndex]
 	// validated remembers recent PUT validations (see validate).
 	validated *gencache.Cache[string, *validation]
 }

@@ -566,3 +566,29 @@ func TestParseCache(t *testing.T) {
 		t.Errorf("%d parses for 21 objects", n)
 	}
 }
+
+// TestQueryFollowsChanges: a calendar-query answers from an index of the
+// calendar's version, so each change must show in the next query: a new
+// event in the range, one moved out of it, one deleted.
+func TestQueryFollowsChanges(t *testing.T) {
+	e := calEnv(t, Options{})
+	inRange := `<C:comp-filter name="VEVENT"><C:time-range start="20060104T000000Z" end="20060105T000000Z"/></C:comp-filter>`
+	query := func() string { return matched(t, calQuery(e, cal, "1", `<D:getetag/>`, inRange)) }
+	e.Must(201, "PUT", cal+"a.ics", event("a"), "Content-Type", "text/calendar")
+	e.Must(201, "PUT", cal+"b.ics", event("b"), "Content-Type", "text/calendar")
+	if got := query(); got != "a.ics b.ics" {
+		t.Fatalf("first query: %q", got)
+	}
+	e.Must(201, "PUT", cal+"c.ics", event("c"), "Content-Type", "text/calendar")
+	if got := query(); got != "a.ics b.ics c.ics" {
+		t.Errorf("after adding c: %q", got)
+	}
+	e.Must(204, "PUT", cal+"b.ics", strings.Replace(event("b"), "20060104T100000Z", "20060204T100000Z", 1), "Content-Type", "text/calendar")
+	if got := query(); got != "a.ics c.ics" {
+		t.Errorf("after moving b out: %q", got)
+	}
+	e.Must(204, "DELETE", cal+"a.ics", "")
+	if got := query(); got != "c.ics" {
+		t.Errorf("after deleting a: %q", got)
+	}
+}

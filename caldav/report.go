@@ -184,93 +184,106 @@ func (h *handler) calendarQuery(ctx context.Context, c *dav.Call, n *dav.Node, r
 	}
 	depth := strings.ToLower(strings.TrimSpace(c.HTTP.Header.Get("Depth")))
 	var calendar *dav.Node
-	var targets []*dav.Node
+	var index *calendarIndex // the members, for a query on the calendar
 	if n.Collection {
 		calendar = n
 		if depth == "1" || depth == "infinity" {
-			kids, err := n.Children()
-			if err != nil {
-				return 0, nil, fmt.Errorf("caldav: listing %s: %w", n.Href(), err)
-			}
-			for _, k := range kids {
-				if !k.Collection {
-					targets = append(targets, k)
-				}
+			if index, err = h.calendarIndexOf(n); err != nil {
+				return 0, nil, err
 			}
 		}
-	} else {
-		if calendar, err = n.Parent(); err != nil {
-			return 0, nil, fmt.Errorf("caldav: %w", err)
-		}
-		targets = []*dav.Node{n}
+	} else if calendar, err = n.Parent(); err != nil {
+		return 0, nil, fmt.Errorf("caldav: %w", err)
 	}
 	zone := queryZone
 	if zone == nil {
 		zone = h.floatingZone(calendar)
 	}
-	opts := h.options(zone)
-	run := &reportRun{h: h, c: c, req: req, ms: dav.NewMultistatus(), zoneFor: func(*dav.Node) *time.Location { return zone }}
-	pre := prefilterOf(filter)
-	quick := timeRangeOnlyOf(filter)
-	for i, t := range targets {
+	q := &queryRun{reportRun: reportRun{h: h, c: c, req: req, ms: dav.NewMultistatus(), zoneFor: func(*dav.Node) *time.Location { return zone }},
+		filter: filter, opts: h.options(zone), pre: prefilterOf(filter), quick: timeRangeOnlyOf(filter)}
+	if index == nil {
+		if !n.Collection {
+			var sp *span
+			if len(q.pre) > 0 || q.quick != nil {
+				if s, err := h.spanFor(n); err == nil && s != nil {
+					sp = s
+				}
+			}
+			if err := q.visit(ctx, n, sp); err != nil {
+				return 0, nil, err
+			}
+		}
+		return http.StatusMultiStatus, q.ms, nil
+	}
+	for i, m := range index.members {
 		if err := ctx.Err(); err != nil {
 			return 0, nil, err
 		}
 		dav.Pace(i)
-		var sp *span
-		if len(pre) > 0 || quick != nil {
-			// Objects whose instances lie elsewhere in time cannot match.
-			if s, err := h.spanFor(t); err == nil && s != nil {
-				if pre.excludes(s) {
-					continue
-				}
-				sp = s
-			}
+		if m.span != nil && q.pre.excludes(m.span) {
+			continue // its instances lie elsewhere in time
 		}
-		if ok, err := h.s.AllowedNode(ctx, c, t, "read"); err != nil || !ok {
-			if err != nil {
-				return 0, nil, fmt.Errorf("caldav: access check: %w", err)
-			}
-			continue
-		}
-		if quick != nil && sp != nil && sp.exactCount(quick.comp) <= h.o.ExpandLimit {
-			// A time range on an object whose few instances are known:
-			// decided without parsing it.
-			if matched, decided := sp.decide(quick); decided {
-				if matched {
-					if err := run.respond(ctx, t, unparsed); err != nil {
-						return 0, nil, err
-					}
-				}
-				continue
-			}
-		}
-		o, err := h.load(t)
-		if err != nil {
-			return 0, nil, err
-		}
-		if o.cal == nil {
-			h.o.Logger.WarnContext(ctx, "caldav: member is not iCalendar", "href", t.Href(), "err", o.err)
-			continue
-		}
-		ok, err := filter.Match(o.cal, opts)
-		switch {
-		case recur.IsTooMany(err):
-			return 0, nil, errTooMany(fmt.Sprintf("%s expands to more than %d instances", t.Href(), h.o.ExpandLimit))
-		case errors.Is(err, query.ErrInvalidData):
-			h.o.Logger.WarnContext(ctx, "caldav: cannot evaluate filter on stored object", "href", t.Href(), "err", err)
-			continue
-		case err != nil:
-			return 0, nil, fmt.Errorf("caldav: matching %s: %w", t.Href(), err)
-		}
-		if !ok {
-			continue
-		}
-		if err := run.respond(ctx, t, o); err != nil {
+		if err := q.visit(ctx, calendar.Member(m.name, m.hash, m.propID), m.span); err != nil {
 			return 0, nil, err
 		}
 	}
-	return http.StatusMultiStatus, run.ms, nil
+	return http.StatusMultiStatus, q.ms, nil
+}
+
+// queryRun is one calendar-query being answered.
+type queryRun struct {
+	reportRun
+	filter *query.Filter
+	opts   query.Options
+	pre    prefilter
+	quick  *timeRangeOnly
+}
+
+// visit answers for object t, whose span is sp (nil when unknown): it is
+// left out when unreadable or when it does not match the filter.
+func (q *queryRun) visit(ctx context.Context, t *dav.Node, sp *span) error {
+	h := q.h
+	if sp != nil && q.pre.excludes(sp) {
+		return nil
+	}
+	if ok, err := h.s.AllowedNode(ctx, q.c, t, "read"); err != nil || !ok {
+		if err != nil {
+			return fmt.Errorf("caldav: access check: %w", err)
+		}
+		return nil
+	}
+	if q.quick != nil && sp != nil && sp.exactCount(q.quick.comp) <= h.o.ExpandLimit {
+		// A time range on an object whose few instances are known:
+		// decided without parsing it.
+		if matched, decided := sp.decide(q.quick); decided {
+			if matched {
+				return q.respond(ctx, t, unparsed)
+			}
+			return nil
+		}
+	}
+	o, err := h.load(t)
+	if err != nil {
+		return err
+	}
+	if o.cal == nil {
+		h.o.Logger.WarnContext(ctx, "caldav: member is not iCalendar", "href", t.Href(), "err", o.err)
+		return nil
+	}
+	ok, err := q.filter.Match(o.cal, q.opts)
+	switch {
+	case recur.IsTooMany(err):
+		return errTooMany(fmt.Sprintf("%s expands to more than %d instances", t.Href(), h.o.ExpandLimit))
+	case errors.Is(err, query.ErrInvalidData):
+		h.o.Logger.WarnContext(ctx, "caldav: cannot evaluate filter on stored object", "href", t.Href(), "err", err)
+		return nil
+	case err != nil:
+		return fmt.Errorf("caldav: matching %s: %w", t.Href(), err)
+	}
+	if !ok {
+		return nil
+	}
+	return q.respond(ctx, t, o)
 }
 
 // queryTimezone reads the query's CALDAV:timezone (RFC 4791 §9.8) or

@@ -144,6 +144,18 @@ func parsedPropsOf(rd Reader, path, hash string) (*propfile.Props, error) {
 // and must not be modified: writers Clone first.
 var parsedProps = gencache.New[string, *propfile.Props](20_000, nil)
 
+// PropID is the blob id of the node's property file when the listing
+// that made the node had it, else "".
+func (n *Node) PropID() string { return n.propHash }
+
+// Member returns the node of the file member name of collection n, whose
+// blob id and property file id an earlier listing of this same version
+// of n gave: no lookup is made.
+func (n *Node) Member(name, hash, propID string) *Node {
+	segs := append(append(make([]string, 0, len(n.Segs)+1), n.Segs...), name)
+	return &Node{Segs: segs, Hash: hash, Size: -1, propHash: propID, rd: n.rd, log: n.log}
+}
+
 // SetProps replaces the node's properties in memory (see writeProps).
 func (n *Node) SetProps(p *propfile.Props) { n.props = p }
 
