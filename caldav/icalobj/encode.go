@@ -21,7 +21,7 @@ func Encode(w io.Writer, cal *ical.Calendar) error {
 
 // EncodeBytes is Encode into a byte slice.
 func EncodeBytes(cal *ical.Calendar) []byte {
-	e := encoder{}
+	e := encoder{out: make([]byte, 0, 2048)}
 	e.comp(cal.Component)
 	return e.out
 }
@@ -50,12 +50,12 @@ func (e *encoder) comp(c *ical.Component) {
 	e.writeLine(append(append(e.line[:0], "BEGIN:"...), c.Name...))
 	// Ranks are looked up once per property, not per comparison.
 	ranked := make([]rankedName, 0, len(c.Props))
-	for n := range c.Props {
+	for n, props := range c.Props {
 		r, ok := orderRank[n]
 		if !ok {
 			r = len(order)
 		}
-		ranked = append(ranked, rankedName{r, n})
+		ranked = append(ranked, rankedName{r, n, props})
 	}
 	slices.SortFunc(ranked, func(a, b rankedName) int {
 		if a.rank != b.rank {
@@ -64,8 +64,8 @@ func (e *encoder) comp(c *ical.Component) {
 		return strings.Compare(a.name, b.name)
 	})
 	for _, rn := range ranked {
-		for i := range c.Props[rn.name] {
-			e.writeLine(e.propLine(&c.Props[rn.name][i]))
+		for i := range rn.props {
+			e.writeLine(e.propLine(&rn.props[i]))
 		}
 	}
 	for _, ch := range c.Children {
@@ -77,8 +77,9 @@ func (e *encoder) comp(c *ical.Component) {
 // rankedName is a property name with its place in order (len(order)
 // for the rest, which sort by name).
 type rankedName struct {
-	rank int
-	name string
+	rank  int
+	name  string
+	props []ical.Prop
 }
 
 // propLine builds p's content line, unfolded, in e.line.
@@ -96,8 +97,10 @@ func (e *encoder) propLine(p *ical.Prop) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			v = strings.ReplaceAll(v, `"`, "")
-			if strings.ContainsAny(v, ";:,") {
+			if strings.IndexByte(v, '"') >= 0 {
+				v = strings.ReplaceAll(v, `"`, "")
+			}
+			if needsQuotes(v) {
 				b = append(append(append(b, '"'), v...), '"')
 			} else {
 				b = append(b, v...)
@@ -105,13 +108,25 @@ func (e *encoder) propLine(p *ical.Prop) []byte {
 		}
 	}
 	b = append(b, ':')
-	if strings.ContainsAny(p.Value, "\r\n") {
+	if strings.IndexByte(p.Value, '\n') >= 0 || strings.IndexByte(p.Value, '\r') >= 0 {
 		b = append(b, lineBreaks.Replace(p.Value)...)
 	} else {
 		b = append(b, p.Value...)
 	}
 	e.line = b
 	return b
+}
+
+// needsQuotes reports whether a parameter value holds a character that
+// only a quoted value may (RFC 5545 §3.2: ";", ":" or ",").
+func needsQuotes(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case ';', ':', ',':
+			return true
+		}
+	}
+	return false
 }
 
 // lineBreaks escapes the line breaks a value cannot hold on one content
