@@ -67,7 +67,7 @@ type ACLAccess struct {
 
 // aclCacheEntries bounds the parsed ACLs kept: every calendar object has
 // its own property file, so a 10,000-event calendar brings as many.
-const aclCacheEntries = 20_000
+const aclCacheEntries = 40_000
 
 // acls returns the ACL cache, made on first use (the zero ACLAccess is
 // ready to use).

@@ -224,6 +224,51 @@ func lookup(rd Reader, segs []string, log *slog.Logger) (*Node, error) {
 
 // children lists a collection's members, property files left out.
 func children(rd Reader, n *Node) ([]*Node, error) {
+	ms, err := membersOf(rd, n)
+	if err != nil {
+		return nil, err
+	}
+	// The members' nodes and path segments are cut from one allocation
+	// each, not made one by one: a calendar may have 10,000 members.
+	nodes := make([]Node, len(ms))
+	depth := len(n.Segs) + 1
+	allSegs := make([]string, len(ms)*depth)
+	out := make([]*Node, len(ms))
+	for j, m := range ms {
+		segs := allSegs[j*depth : (j+1)*depth : (j+1)*depth]
+		copy(segs, n.Segs)
+		segs[depth-1] = m.name
+		nodes[j] = Node{Segs: segs, Collection: m.dir, Hash: m.hash, Size: m.size, propHash: m.propHash, rd: rd, log: n.log}
+		out[j] = &nodes[j]
+	}
+	return out, nil
+}
+
+// member is one member of a listed collection.
+type member struct {
+	name, hash string
+	propHash   string // the blob id of a file's property file, if any
+	dir        bool
+	size       int64 // -1: not listed
+}
+
+// listings holds collections' member lists by tree id, process-wide (a
+// tree id names the same entries in every repository): a listing of an
+// unchanged collection, such as the PROPFINDs and REPORTs a client
+// repeats on a calendar, is made once. Entries are shared and read-only.
+var listings = gencache.New[string](listingMembers/2, func(ms []member) int { return len(ms) + 1 })
+
+// listingMembers bounds the members the cached listings hold together.
+const listingMembers = 24_000
+
+// membersOf lists the members of collection n, from listings when n's
+// tree id is known.
+func membersOf(rd Reader, n *Node) ([]member, error) {
+	if n.Hash != "" {
+		if ms, ok := listings.Get(n.Hash); ok {
+			return ms, nil
+		}
+	}
 	list := rd.List
 	if u, ok := rd.(unsizedLister); ok {
 		list = u.ListUnsized // sizes are looked up when asked for (ContentLength)
@@ -232,18 +277,13 @@ func children(rd Reader, n *Node) ([]*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dav: listing /%s: %w", n.Path(), err)
 	}
-	// The members' nodes and path segments are cut from one allocation
-	// each, not made one by one: a calendar may have 10,000 members.
-	members := 0
+	count := 0
 	for i := range entries {
 		if !strings.HasSuffix(entries[i].Name, propSuffix) {
-			members++
+			count++
 		}
 	}
-	nodes := make([]Node, members)
-	depth := len(n.Segs) + 1
-	allSegs := make([]string, members*depth)
-	out := make([]*Node, 0, members)
+	ms := make([]member, 0, count)
 	var stray map[string]string // property files not listed right after their resource
 	for i := 0; i < len(entries); i++ {
 		e := &entries[i]
@@ -254,24 +294,22 @@ func children(rd Reader, n *Node) ([]*Node, error) {
 			stray[e.Name[:len(e.Name)-len(propSuffix)]] = e.Hash
 			continue
 		}
-		j := len(out)
-		segs := allSegs[j*depth : (j+1)*depth : (j+1)*depth]
-		copy(segs, n.Segs)
-		segs[depth-1] = e.Name
-		k := &nodes[j]
-		*k = Node{Segs: segs, Collection: e.Dir, Hash: e.Hash, Size: e.Size, rd: rd, log: n.log}
+		m := member{name: e.Name, hash: e.Hash, dir: e.Dir, size: e.Size}
 		// In name order a file's property file nearly always comes next.
-		if next := i + 1; !k.Collection && next < len(entries) && len(entries[next].Name) == len(e.Name)+len(propSuffix) &&
+		if next := i + 1; !m.dir && next < len(entries) && len(entries[next].Name) == len(e.Name)+len(propSuffix) &&
 			strings.HasPrefix(entries[next].Name, e.Name) && strings.HasSuffix(entries[next].Name, propSuffix) {
-			k.propHash = entries[next].Hash
+			m.propHash = entries[next].Hash
 			i++
 		}
-		out = append(out, k)
+		ms = append(ms, m)
 	}
-	for _, k := range out {
-		if h, ok := stray[k.Name()]; ok && !k.Collection && k.propHash == "" {
-			k.propHash = h
+	for i := range ms {
+		if h, ok := stray[ms[i].name]; ok && !ms[i].dir && ms[i].propHash == "" {
+			ms[i].propHash = h
 		}
 	}
-	return out, nil
+	if n.Hash != "" {
+		listings.Put(n.Hash, ms)
+	}
+	return ms, nil
 }
