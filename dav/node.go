@@ -21,6 +21,12 @@ type Reader interface {
 	List(dir string) ([]gitstore.Entry, error)
 }
 
+// fileReader is a Reader that can read a file by the blob id a lookup
+// or listing gave (a snapshot; a batch's files may change meanwhile).
+type fileReader interface {
+	ReadFile(p, id string) ([]byte, error)
+}
+
 // unsizedLister is a Reader that can list without file sizes.
 type unsizedLister interface {
 	ListUnsized(dir string) ([]gitstore.Entry, error)
@@ -184,7 +190,13 @@ func (n *Node) HasType(t Name) bool {
 
 // Content reads an object's bytes.
 func (n *Node) Content() ([]byte, error) {
-	b, err := n.rd.Read(n.Path())
+	var b []byte
+	var err error
+	if fr, ok := n.rd.(fileReader); ok && n.Hash != "" && !n.Collection {
+		b, err = fr.ReadFile(n.Path(), n.Hash) // no second lookup of the path
+	} else {
+		b, err = n.rd.Read(n.Path())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("dav: reading %s: %w", n.Path(), err)
 	}

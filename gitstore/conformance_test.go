@@ -57,6 +57,12 @@ func TestWriteRead(t *testing.T) {
 		if e != want {
 			t.Fatalf("stat %+v, want %+v", e, want)
 		}
+		if b, err := h.ReadFile("calendars/alice/a.ics", e.Hash); err != nil || string(b) != "AAA" {
+			t.Fatalf("read by id: %q %v", b, err)
+		}
+		if b, err := h.ReadFile("calendars/alice/a.ics", "not an id"); err != nil || string(b) != "AAA" {
+			t.Fatalf("read with a bad id (looked up instead): %q %v", b, err)
+		}
 		d, err := h.Stat("calendars/alice")
 		if err != nil || !d.Dir || len(d.Hash) != 40 {
 			t.Fatalf("dir stat %+v %v", d, err)

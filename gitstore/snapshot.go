@@ -83,6 +83,16 @@ func (sn *Snapshot) Read(p string) ([]byte, error) {
 	return sn.s.readBlob(p, n)
 }
 
+// ReadFile returns the content of file p whose blob id (the Hash of its
+// Entry in this snapshot) is already known, without looking p up again.
+func (sn *Snapshot) ReadFile(p, id string) ([]byte, error) {
+	h, ok := parseHex(id)
+	if !ok {
+		return sn.Read(p)
+	}
+	return sn.s.readBlob(p, node{hash: h, size: -1})
+}
+
 // List returns the entries of directory dir sorted by name.
 func (sn *Snapshot) List(dir string) ([]Entry, error) { return sn.list(dir, true) }
 
