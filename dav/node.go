@@ -316,9 +316,14 @@ func membersOf(rd Reader, n *Node) ([]member, error) {
 		ms = append(ms, m)
 	}
 	for i := range ms {
-		if h, ok := stray[ms[i].name]; ok && !ms[i].dir && ms[i].propHash == "" {
-			ms[i].propHash = h
+		m := &ms[i]
+		if h, ok := stray[m.name]; ok && !m.dir && m.propHash == "" {
+			m.propHash = h
 		}
+		// The listing's strings share allocations with each entry's full
+		// path; a kept member holds copies of just its own three.
+		all := m.name + m.hash + m.propHash
+		m.name, m.hash, m.propHash = all[:len(m.name)], all[len(m.name):len(m.name)+len(m.hash)], all[len(m.name)+len(m.hash):]
 	}
 	if n.Hash != "" {
 		listings.Put(n.Hash, ms)
