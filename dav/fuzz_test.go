@@ -2,6 +2,8 @@ package dav
 
 import (
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,7 +60,17 @@ func FuzzHref(f *testing.F) {
 				}
 			}
 		}
-		_, _ = hrefSegments(p)
+		got, gotErr := hrefSegments(p)
+		if plainPath(strings.TrimSpace(p)) { // the shortcut must agree with URL parsing
+			u, err := url.Parse(strings.TrimSpace(p))
+			if err != nil {
+				t.Fatalf("plain path %q does not parse: %v", p, err)
+			}
+			want, wantErr := splitHref(u.Path)
+			if (gotErr == nil) != (wantErr == nil) || !slices.Equal(got, want) {
+				t.Fatalf("hrefSegments(%q) = %q, %v; by URL parsing %q, %v", p, got, gotErr, want, wantErr)
+			}
+		}
 		_ = hrefOf(segs, true)
 	})
 }

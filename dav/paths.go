@@ -98,9 +98,28 @@ func parentSegs(segs []string) []string {
 // hrefSegments parses an href from a request body or header (absolute URL
 // or absolute path) into segments.
 func hrefSegments(href string) ([]string, error) {
-	u, err := url.Parse(strings.TrimSpace(href))
+	href = strings.TrimSpace(href)
+	if plainPath(href) {
+		return splitHref(href) // what url.Parse would give as the path
+	}
+	u, err := url.Parse(href)
 	if err != nil {
 		return nil, Errorf(http.StatusBadRequest, "malformed href %q", href)
 	}
 	return splitHref(u.Path)
+}
+
+// plainPath reports whether href is an absolute path that URL parsing
+// leaves as it is: no escapes, query, fragment or control characters.
+func plainPath(href string) bool {
+	if href == "" || href[0] != '/' || strings.HasPrefix(href, "//") {
+		return false
+	}
+	for i := 0; i < len(href); i++ {
+		switch c := href[i]; {
+		case c <= ' ' || c == 0x7f || c == '%' || c == '?' || c == '#':
+			return false
+		}
+	}
+	return true
 }
