@@ -329,6 +329,7 @@ func (t *Txn) build(m *mdir) (h plumbing.Hash, empty bool, err error) {
 		if m.base != emptyTree {
 			o.base, o.baseData = m.base, old.raw
 			o.hinted, o.pre, o.suf = true, pre, suf
+			t.s.hints.Add(o.hash, spliceHint{base: m.base, pre: pre, suf: suf})
 		}
 		t.objs[o.hash] = o
 		t.s.trees.Add(o.hash, &tree{hash: o.hash, raw: raw, offs: offs})
