@@ -3,6 +3,7 @@ package dav
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"sort"
@@ -190,11 +191,19 @@ func runSyncCollection(ctx context.Context, c *Call, n *Node, body *etree.Elemen
 		return 0, nil, err
 	}
 	members := collectMembers(n.Segs, changes, req.infinite)
+	// At the request's own version the collection's listing (kept by
+	// tree id) gives the direct members without a lookup each.
+	var listed []member
+	if to == c.Snapshot.Commit() && n.Collection {
+		if listed, err = membersOf(c.Snapshot, n); err != nil {
+			return 0, nil, err
+		}
+	}
 	ms := NewMultistatus()
 	view := &Call{Server: s, HTTP: c.HTTP, User: c.User, Snapshot: snap, SnapshotTime: snap.Time()}
 	for i, segs := range members {
 		Pace(i)
-		node, err := lookup(snap, segs, s.logger())
+		node, err := syncMember(snap, n, listed, segs, s.logger())
 		if err != nil {
 			return 0, nil, err
 		}
@@ -221,6 +230,24 @@ func runSyncCollection(ctx context.Context, c *Call, n *Node, body *etree.Elemen
 	}
 	ms.AddTrailer(PropSyncToken, syncToken(to))
 	return http.StatusMultiStatus, ms, nil
+}
+
+// syncMember returns the node at segs in snap (nil when it is gone):
+// from listed, the listing of collection n in snap, when segs names a
+// file directly in n; else by a lookup.
+func syncMember(snap *gitstore.Snapshot, n *Node, listed []member, segs []string, log *slog.Logger) (*Node, error) {
+	if listed == nil || len(segs) != len(n.Segs)+1 {
+		return lookup(snap, segs, log)
+	}
+	name := segs[len(segs)-1]
+	i := sort.Search(len(listed), func(i int) bool { return listed[i].name >= name })
+	switch {
+	case i == len(listed) || listed[i].name != name:
+		return nil, nil
+	case listed[i].dir:
+		return lookup(snap, segs, log)
+	}
+	return n.Member(name, listed[i].hash, listed[i].propHash), nil
 }
 
 // syncEnd picks the commit the answer runs to: the snapshot's head, or,
