@@ -302,32 +302,31 @@ func (s *Server) syncEnd(ctx context.Context, c *Call, n *Node, from, head strin
 // them; at sync-level infinite, every object below. Whether a member was
 // removed is decided by looking it up in the new state.
 func collectMembers(dir []string, changes []gitstore.Change, infinite bool) [][]string {
-	seen := map[string]bool{}
-	var keys []string
-	add := func(rel string) {
-		key := repoPath(dir) + "/" + rel
-		if !seen[key] {
-			seen[key] = true
-			keys = append(keys, key)
-		}
-	}
+	prefix := repoPath(dir) + "/"
+	seen := make(map[string]bool, len(changes)/2+1)
+	var rels []string // member paths relative to dir
 	for _, ch := range changes {
-		rel := strings.TrimPrefix(ch.Path, repoPath(dir)+"/")
-		parts := strings.Split(rel, "/")
-		name := parts[len(parts)-1]
+		rel := strings.TrimPrefix(ch.Path, prefix)
+		slash := strings.IndexByte(rel, '/')
+		var member string
 		switch {
-		case name == propSuffix && (len(parts) == 1 || infinite):
-			// a collection's own properties: not a member change
-		case len(parts) == 1 || infinite:
-			add(strings.TrimSuffix(rel, propSuffix))
+		case rel[strings.LastIndexByte(rel, '/')+1:] == propSuffix && (slash < 0 || infinite):
+			continue // a collection's own properties: not a member change
+		case slash < 0 || infinite:
+			member = strings.TrimSuffix(rel, propSuffix)
 		default:
-			add(parts[0])
+			member = rel[:slash]
+		}
+		if !seen[member] {
+			seen[member] = true
+			rels = append(rels, member)
 		}
 	}
-	sort.Strings(keys)
-	out := make([][]string, len(keys))
-	for i, k := range keys {
-		out[i] = strings.Split(k, "/")
+	sort.Strings(rels) // the order of the full paths: they share the prefix
+	out := make([][]string, len(rels))
+	for i, r := range rels {
+		segs := append(make([]string, 0, len(dir)+1+strings.Count(r, "/")), dir...)
+		out[i] = append(segs, strings.Split(r, "/")...)
 	}
 	return out
 }
