@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gocaldav/gocaldav/dav/propfile"
 	"github.com/gocaldav/gocaldav/gitstore"
 )
 
@@ -45,6 +46,28 @@ func BenchmarkPropfindDepth1(b *testing.B) {
 		e.Handler.ServeHTTP(rec, req)
 		if rec.Code != 207 {
 			b.Fatal(rec.Code)
+		}
+	}
+}
+
+// BenchmarkMultistatusCalendarData encodes a multiget-sized answer: 100
+// responses, each a getetag and 1.2 KB of calendar data (CRLF lines,
+// which are escaped).
+func BenchmarkMultistatusCalendarData(b *testing.B) {
+	data := strings.Repeat("DESCRIPTION:a line of an event & its <details>\r\n", 25)
+	etag := propfile.TextProperty(PropETag, `"0123456789abcdef0123456789abcdef01234567"`)
+	cd := propfile.TextProperty(CalDAVName("calendar-data"), data)
+	b.SetBytes(int64(100 * len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		ms := NewMultistatus()
+		for i := range 100 {
+			r := ms.Add(fmt.Sprintf("/calendars/user/cal/e%05d.ics", i))
+			r.Prop(200, etag)
+			r.Prop(200, cd)
+		}
+		if ms.Size() < int64(100*len(data)) {
+			b.Fatal("short answer")
 		}
 	}
 }

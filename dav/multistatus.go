@@ -430,17 +430,18 @@ func (m *Multistatus) attrText(s string) { escapeXML(&m.buf, s, true) }
 // escapeXML writes s escaped for element content or (attr) attribute
 // values.
 func escapeXML(b *bytes.Buffer, s string, attr bool) {
-	table := &textEscapes
+	table, special := &textEscapes, &textSpecial
 	if attr {
-		table = &attrEscapes
+		table, special = &attrEscapes, &attrSpecial
 	}
+	b.Grow(len(s))
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if esc := table[c]; esc != "" {
+			if special[c] {
 				b.WriteString(s[last:i])
-				b.WriteString(esc)
+				b.WriteString(table[c])
 				last = i + 1
 			}
 			i++
@@ -456,6 +457,15 @@ func escapeXML(b *bytes.Buffer, s string, attr bool) {
 	}
 	b.WriteString(s[last:])
 }
+
+// textSpecial and attrSpecial mark the ASCII bytes textEscapes and
+// attrEscapes replace (a byte test in the loop rather than a string's).
+var textSpecial, attrSpecial = func() (text, attr [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		text[c], attr[c] = textEscapes[c] != "", attrEscapes[c] != ""
+	}
+	return text, attr
+}()
 
 // textEscapes and attrEscapes give the replacement of each ASCII byte in
 // character data and in attribute values ("" keeps it): the markup
