@@ -22,6 +22,12 @@ func Encode(w io.Writer, cal *ical.Calendar) error {
 // EncodeBytes is Encode into a byte slice.
 func EncodeBytes(cal *ical.Calendar) []byte {
 	e := encoder{out: make([]byte, 0, 2048)}
+	if len(cal.Children) > 2 {
+		// Components that share properties (the instances of an
+		// expansion share every one they do not change) write each
+		// shared property's lines once.
+		e.written = map[*ical.Prop][]byte{}
+	}
 	e.comp(cal.Component)
 	return e.out
 }
@@ -32,6 +38,9 @@ type encoder struct {
 	out  []byte
 	line []byte   // the content line being built
 	keys []string // parameter names being sorted
+	// written holds, when not nil, the folded lines already written for
+	// a property, by its address.
+	written map[*ical.Prop][]byte
 }
 
 // order lists the properties written first, in this order.
@@ -65,7 +74,16 @@ func (e *encoder) comp(c *ical.Component) {
 	})
 	for _, rn := range ranked {
 		for i := range rn.props {
-			e.writeLine(e.propLine(&rn.props[i]))
+			p := &rn.props[i]
+			if lines, ok := e.written[p]; ok {
+				e.out = append(e.out, lines...)
+				continue
+			}
+			start := len(e.out)
+			e.writeLine(e.propLine(p))
+			if e.written != nil {
+				e.written[p] = e.out[start:len(e.out):len(e.out)] // never written to again
+			}
 		}
 	}
 	for _, ch := range c.Children {

@@ -3,6 +3,7 @@ package icalobj
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,5 +149,44 @@ func TestEncode(t *testing.T) {
 	}
 	if bytes.Equal(EncodeBytes(cal), out) == false {
 		t.Error("encoding is not deterministic")
+	}
+}
+
+// TestEncodeSharedProperties: components sharing property values (as the
+// instances of an expansion share those they do not change) encode
+// exactly as independent copies would.
+func TestEncodeSharedProperties(t *testing.T) {
+	master := ical.NewComponent(ical.CompEvent)
+	master.Props.SetText(ical.PropUID, "shared")
+	master.Props.SetText(ical.PropSummary, "a summary long enough to be folded across more than one content line, and more")
+	attendee := ical.NewProp("ATTENDEE")
+	attendee.Value = "mailto:a@example.com"
+	attendee.Params.Set("CN", "A; B")
+	master.Props.Add(attendee)
+	build := func(share bool) *ical.Calendar {
+		cal := ical.NewCalendar()
+		cal.Props.SetText(ical.PropVersion, "2.0")
+		for i := range 4 {
+			c := ical.NewComponent(ical.CompEvent)
+			for name, ps := range master.Props {
+				if share {
+					c.Props[name] = ps
+				} else {
+					c.Props[name] = append([]ical.Prop(nil), ps...)
+				}
+			}
+			start := ical.NewProp(ical.PropDateTimeStart)
+			start.Value = fmt.Sprintf("2026030%dT100000Z", i+1)
+			c.Props.Set(start)
+			cal.Children = append(cal.Children, c)
+		}
+		return cal
+	}
+	shared, copied := string(EncodeBytes(build(true))), string(EncodeBytes(build(false)))
+	if shared != copied {
+		t.Errorf("shared properties encode as\n%s\nindependent copies as\n%s", shared, copied)
+	}
+	if n := strings.Count(shared, "ATTENDEE;CN=\"A; B\":mailto:a@example.com"); n != 4 {
+		t.Errorf("the shared ATTENDEE appears %d times, want 4:\n%s", n, shared)
 	}
 }
