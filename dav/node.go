@@ -243,14 +243,10 @@ func children(rd Reader, n *Node) ([]*Node, error) {
 	// The members' nodes and path segments are cut from one allocation
 	// each, not made one by one: a calendar may have 10,000 members.
 	nodes := make([]Node, len(ms))
-	depth := len(n.Segs) + 1
-	allSegs := make([]string, len(ms)*depth)
+	segs := memberSegs(n.Segs, ms)
 	out := make([]*Node, len(ms))
 	for j, m := range ms {
-		segs := allSegs[j*depth : (j+1)*depth : (j+1)*depth]
-		copy(segs, n.Segs)
-		segs[depth-1] = m.name
-		nodes[j] = Node{Segs: segs, Collection: m.dir, Hash: m.hash, Size: m.size, propHash: m.propHash, rd: rd, log: n.log}
+		nodes[j] = Node{Segs: segs[j], Collection: m.dir, Hash: m.hash, Size: m.size, propHash: m.propHash, rd: rd, log: n.log}
 		out[j] = &nodes[j]
 	}
 	return out, nil
@@ -272,6 +268,21 @@ var listings = gencache.New[string](listingMembers/2, func(ms []member) int { re
 
 // listingMembers bounds the members the cached listings hold together.
 const listingMembers = 24_000
+
+// memberSegs returns the path segments of each listed member of the
+// collection at dir, cut from one allocation.
+func memberSegs(dir []string, listed []member) [][]string {
+	depth := len(dir) + 1
+	all := make([]string, len(listed)*depth)
+	out := make([][]string, len(listed))
+	for i, m := range listed {
+		segs := all[i*depth : (i+1)*depth : (i+1)*depth]
+		copy(segs, dir)
+		segs[depth-1] = m.name
+		out[i] = segs
+	}
+	return out
+}
 
 // membersOf lists the members of collection n, from listings when n's
 // tree id is known.

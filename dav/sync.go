@@ -179,18 +179,10 @@ func runSyncCollection(ctx context.Context, c *Call, n *Node, body *etree.Elemen
 	if err != nil {
 		return 0, nil, err
 	}
-	changes, err := s.Store.Changes(ctx, n.Path(), from, to)
-	if errors.Is(err, gitstore.ErrUnknownCommit) {
-		return 0, nil, Precondition(http.StatusForbidden, DAVName("valid-sync-token"), "the sync token is unknown to this server")
-	}
-	if err != nil {
-		return 0, nil, err
-	}
 	snap, err := s.Store.At(to)
 	if err != nil {
 		return 0, nil, err
 	}
-	members := collectMembers(n.Segs, changes, req.infinite)
 	// At the request's own version the collection's listing (kept by
 	// tree id) gives the direct members without a lookup each.
 	var listed []member
@@ -198,6 +190,21 @@ func runSyncCollection(ctx context.Context, c *Call, n *Node, body *etree.Elemen
 		if listed, err = membersOf(c.Snapshot, n); err != nil {
 			return 0, nil, err
 		}
+	}
+	var members [][]string
+	if from == "" && !req.infinite && listed != nil {
+		// An initial sync at level 1 lists every member: the listing is
+		// what a diff from nothing would find, in the same order.
+		members = memberSegs(n.Segs, listed)
+	} else {
+		changes, err := s.Store.Changes(ctx, n.Path(), from, to)
+		if errors.Is(err, gitstore.ErrUnknownCommit) {
+			return 0, nil, Precondition(http.StatusForbidden, DAVName("valid-sync-token"), "the sync token is unknown to this server")
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		members = collectMembers(n.Segs, changes, req.infinite)
 	}
 	ms := NewMultistatus()
 	view := &Call{Server: s, HTTP: c.HTTP, User: c.User, Snapshot: snap, SnapshotTime: snap.Time()}
