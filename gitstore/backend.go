@@ -65,7 +65,10 @@ func (m *memBackend) get(h plumbing.Hash) (rawObject, error) {
 func (m *memBackend) persist(objs []rawObject, _, new plumbing.Hash, _ []string) error {
 	m.omu.Lock()
 	for _, o := range objs {
-		o.base, o.baseData = plumbing.ZeroHash, nil
+		o.base, o.baseSize = plumbing.ZeroHash, 0
+		if o.tree != nil {
+			o.data, o.tree = o.tree.bytes(), nil
+		}
 		m.objs[o.hash] = o
 	}
 	m.omu.Unlock()
@@ -74,12 +77,13 @@ func (m *memBackend) persist(objs []rawObject, _, new plumbing.Hash, _ []string)
 	for _, o := range objs {
 		eo := m.st.NewEncodedObject()
 		eo.SetType(o.typ)
-		eo.SetSize(int64(len(o.data)))
+		data := o.content()
+		eo.SetSize(int64(len(data)))
 		w, err := eo.Writer()
 		if err != nil {
 			return err
 		}
-		if _, err := w.Write(o.data); err != nil {
+		if _, err := w.Write(data); err != nil {
 			return err
 		}
 		if err := w.Close(); err != nil {

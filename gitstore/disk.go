@@ -218,11 +218,10 @@ func (d *diskBackend) holdLocked(o rawObject) {
 	if _, dup := d.pend[o.hash]; dup {
 		return
 	}
-	o.baseData = nil // keep the base id only: it may pin a large tree
 	if old, ok := d.pend[o.base]; ok && o.hinted && old.delta == nil && old.chain < maxPendChain {
-		if dl := gitDelta(o, old.data); dl != nil {
+		if dl := gitDelta(o, old); dl != nil {
 			d.pendBytes -= pendCost(old)
-			old.data, old.delta, old.deltaOf = nil, dl, o.hash
+			old.data, old.tree, old.delta, old.deltaOf = nil, nil, dl, o.hash
 			d.pendBytes += pendCost(old)
 			d.pend[o.base] = old
 			o.chain = old.chain + 1
@@ -246,7 +245,7 @@ func (d *diskBackend) pendFullLocked() bool {
 const maxPendChain = 256
 
 // pendCost is what a pending object holds in memory.
-func pendCost(o rawObject) int64 { return int64(len(o.data) + len(o.delta)) }
+func pendCost(o rawObject) int64 { return int64(o.size() + len(o.delta)) }
 
 // whole returns a pending object with its content, applying the deltas
 // from its newer versions when it is held as one.
@@ -264,7 +263,7 @@ func (d *diskBackend) whole(o rawObject) (rawObject, error) {
 	if err != nil {
 		return rawObject{}, err
 	}
-	data, err := applyDelta(nw.data, o.delta)
+	data, err := applyDelta(nw.content(), o.delta)
 	if err != nil {
 		return rawObject{}, asStorage("gitstore: pending delta", err)
 	}

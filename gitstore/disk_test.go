@@ -372,8 +372,8 @@ func TestPendingVersionsHeldAsDeltas(t *testing.T) {
 	s.disk.pendMu.Lock()
 	held := s.disk.pendBytes
 	s.disk.pendMu.Unlock()
-	if held > 4*int64(len(head.raw))+(1<<20) {
-		t.Errorf("%d bytes pending for 100 versions of a %d-byte tree", held, len(head.raw))
+	if held > 4*int64(head.size())+(1<<20) {
+		t.Errorf("%d bytes pending for 100 versions of a %d-byte tree", held, head.size())
 	}
 	check := func(when string) {
 		for i, id := range commits {

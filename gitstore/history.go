@@ -166,10 +166,11 @@ func (s *Store) diffTrees(ctx context.Context, prefix string, a, b plumbing.Hash
 // skipped at the speed of a memory comparison.
 func pairEntries(a, b *tree, hint *spliceHint, f func(x, y *treeEntry) error) error {
 	head, tailA, tailB := sharedEnds(a, b, hint)
+	ka, kb := &cursor{t: a}, &cursor{t: b}
 	endA, endB := a.len()-tailA, b.len()-tailB
 	i, j := head, head
 	for i < endA || j < endB {
-		if i < endA && j < endB && bytes.Equal(a.entryBytes(i), b.entryBytes(j)) {
+		if i < endA && j < endB && bytes.Equal(ka.entry(i), kb.entry(j)) {
 			i, j = i+1, j+1 // the same name, mode and id: the common case, no decoding
 			continue
 		}
@@ -180,20 +181,20 @@ func pairEntries(a, b *tree, hint *spliceHint, f func(x, y *treeEntry) error) er
 		case j == endB:
 			c = -1
 		default:
-			c = compareEntries(a.at(i), b.at(j))
+			c = compareEntries(ka.at(i), kb.at(j))
 		}
 		var err error
 		switch {
 		case c < 0:
-			x := a.at(i)
+			x := ka.at(i)
 			err = f(&x, nil)
 			i++
 		case c > 0:
-			y := b.at(j)
+			y := kb.at(j)
 			err = f(nil, &y)
 			j++
 		default:
-			x, y := a.at(i), b.at(j)
+			x, y := ka.at(i), kb.at(j)
 			i, j = i+1, j+1
 			if x.hash != y.hash {
 				err = f(&x, &y)
@@ -216,33 +217,103 @@ func pairEntries(a, b *tree, hint *spliceHint, f func(x, y *treeEntry) error) er
 func sharedEnds(a, b *tree, hint *spliceHint) (head, tailA, tailB int) {
 	var p int
 	if hint != nil {
-		p = min(hint.pre, len(a.raw), len(b.raw))
+		p = min(hint.pre, a.size(), b.size())
 	} else {
-		p = commonPrefix(a.raw, b.raw)
+		p = commonPrefixTrees(a, b)
 	}
 	// The entries wholly inside the common prefix (of a; at the same
 	// offsets in b).
 	head = max(sort.Search(a.len()+1, func(i int) bool { return a.off(i) > p })-1, 0)
 	head = min(head, a.len(), b.len())
-	for head > 0 && (a.off(head) > len(b.raw) || a.off(head) != b.off(head)) {
+	for head > 0 && (a.off(head) > b.size() || a.off(head) != b.off(head)) {
 		head--
 	}
 	var q int
 	if hint != nil {
-		q = min(hint.suf, len(a.raw)-a.off(head), len(b.raw)-b.off(head))
+		q = min(hint.suf, a.size()-a.off(head), b.size()-b.off(head))
 	} else {
-		q = commonSuffix(a.raw[a.off(head):], b.raw[b.off(head):])
+		q = commonSuffixTrees(a, b, a.off(head), b.off(head))
 	}
 	// The entries of a that start inside the common suffix...
-	k := a.len() - sort.Search(a.len(), func(i int) bool { return i >= head && a.off(i) >= len(a.raw)-q })
+	k := a.len() - sort.Search(a.len(), func(i int) bool { return i >= head && a.off(i) >= a.size()-q })
 	k = min(k, b.len()-head)
 	// ...are b's last k entries too once an entry starts at the same
 	// distance from the end in both (from there both parse the same
 	// bytes); bytes alone could be cut into entries differently.
-	for k > 0 && len(a.raw)-a.off(a.len()-k) != len(b.raw)-b.off(b.len()-k) {
+	for k > 0 && a.size()-a.off(a.len()-k) != b.size()-b.off(b.len()-k) {
 		k--
 	}
 	return head, k, k
+}
+
+// sameBytes reports whether x and y are the same memory.
+func sameBytes(x, y []byte) bool {
+	return len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+}
+
+// commonPrefixTrees is the length of the longest common prefix of two
+// trees' encodings; a chunk the versions share is skipped without
+// comparing it.
+func commonPrefixTrees(a, b *tree) int {
+	p := 0
+	ca, cb := 0, 0
+	for ca < len(a.chunks) && cb < len(b.chunks) {
+		ra := a.chunks[ca].raw[p-a.start[ca]:]
+		rb := b.chunks[cb].raw[p-b.start[cb]:]
+		if sameBytes(ra, rb) {
+			p += len(ra)
+			ca, cb = ca+1, cb+1
+			continue
+		}
+		n := commonPrefix(ra, rb)
+		p += n
+		if n < min(len(ra), len(rb)) {
+			break
+		}
+		if n == len(ra) {
+			ca++
+		}
+		if n == len(rb) {
+			cb++
+		}
+	}
+	return p
+}
+
+// commonSuffixTrees is the length of the longest common suffix of two
+// trees' encodings after offsets fromA and fromB; shared chunks are
+// skipped without comparing them.
+func commonSuffixTrees(a, b *tree, fromA, fromB int) int {
+	limit := min(a.size()-fromA, b.size()-fromB)
+	q := 0
+	ca, cb := len(a.chunks)-1, len(b.chunks)-1
+	for q < limit {
+		endA, endB := a.size()-q, b.size()-q
+		for ca >= 0 && a.start[ca] >= endA {
+			ca--
+		}
+		for cb >= 0 && b.start[cb] >= endB {
+			cb--
+		}
+		if ca < 0 || cb < 0 {
+			break
+		}
+		ra := a.chunks[ca].raw[max(fromA-a.start[ca], 0) : endA-a.start[ca]]
+		rb := b.chunks[cb].raw[max(fromB-b.start[cb], 0) : endB-b.start[cb]]
+		if len(ra) == 0 || len(rb) == 0 {
+			break
+		}
+		if sameBytes(ra, rb) {
+			q += len(ra)
+			continue
+		}
+		n := commonSuffix(ra, rb)
+		q += n
+		if n < min(len(ra), len(rb)) {
+			break
+		}
+	}
+	return min(q, limit)
 }
 
 // spliceHint records how a tree was made from its previous version, base:

@@ -79,17 +79,17 @@ func appendRecord(b []byte, kind byte, parts ...[]byte) []byte {
 func journalRecords(objs []rawObject, ref plumbing.Hash) []byte {
 	var rec []byte
 	for _, o := range objs {
-		if pre, suf, ok := o.spliceWith(o.baseData); ok {
+		if pre, suf, ok := o.journalSplice(); ok {
 			var hdr [49]byte
 			copy(hdr[:20], o.hash[:])
 			copy(hdr[20:40], o.base[:])
 			hdr[40] = byte(o.typ)
 			binary.BigEndian.PutUint32(hdr[41:45], uint32(pre))
 			binary.BigEndian.PutUint32(hdr[45:49], uint32(suf))
-			rec = appendRecord(rec, 'D', hdr[:], o.data[pre:len(o.data)-suf])
+			rec = appendRecord(rec, 'D', hdr[:], o.bytesAt(pre, o.size()-suf))
 			continue
 		}
-		rec = appendRecord(rec, 'O', o.hash[:], []byte{byte(o.typ)}, o.data)
+		rec = appendRecord(rec, 'O', o.hash[:], []byte{byte(o.typ)}, o.content())
 	}
 	return appendRecord(rec, 'R', ref[:])
 }
@@ -146,13 +146,14 @@ func (d *diskBackend) replay(b []byte) (good int, err error) {
 				return good, fmt.Errorf("journal object %s: base %s: %w", h, bh, err)
 			}
 			pre, suf := int(binary.BigEndian.Uint32(p[21:25])), int(binary.BigEndian.Uint32(p[25:29]))
-			if pre+suf > len(base.data) {
+			bd := base.content()
+			if pre+suf > len(bd) {
 				return good, fmt.Errorf("journal object %s: bad splice", h)
 			}
 			data := make([]byte, 0, pre+len(p)-29+suf)
-			data = append(append(append(data, base.data[:pre]...), p[29:]...), base.data[len(base.data)-suf:]...)
+			data = append(append(append(data, bd[:pre]...), p[29:]...), bd[len(bd)-suf:]...)
 			o = newObject(plumbing.ObjectType(p[20]), data)
-			o.base, o.hinted, o.pre, o.suf = bh, true, pre, suf
+			o.base, o.baseSize, o.hinted, o.pre, o.suf = bh, len(bd), true, pre, suf
 		case 'R':
 			d.pendMu.Lock()
 			d.pendRef = h

@@ -173,7 +173,7 @@ func (s *Store) repack(ctx context.Context, hs []plumbing.Hash) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		objs[h] = rawObject{typ: o.typ, data: o.data, hash: h}
+		objs[h] = rawObject{typ: o.typ, data: o.content(), hash: h}
 	}
 	s.deltaHints(objs)
 	list := make([]rawObject, 0, len(objs))

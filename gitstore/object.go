@@ -21,12 +21,16 @@ type rawObject struct {
 	typ  plumbing.ObjectType
 	data []byte
 	hash plumbing.Hash
-	// base and baseData optionally name a similar object (the previous
-	// version of a tree) so the journal can store a splice.
+	// tree, for a tree a commit made, holds the content instead of data
+	// (in chunks it shares with the tree's other versions).
+	tree *tree
+	// base optionally names a similar object (the previous version of a
+	// tree), baseSize its length, so the journal can store a splice.
 	base     plumbing.Hash
-	baseData []byte
-	// hinted: pre and suf are the lengths of a prefix and a suffix data
-	// shares with its base, known from how it was made (see tree.splice).
+	baseSize int
+	// hinted: pre and suf are the lengths of a prefix and a suffix the
+	// content shares with its base, known from how it was made (see
+	// tree.splice).
 	hinted   bool
 	pre, suf int
 	// A pending object may be held as delta, a git delta against the
@@ -37,14 +41,50 @@ type rawObject struct {
 	chain   int
 }
 
-// spliceWith returns the prefix and suffix o shares with base (the
-// content of o.base), ok when the rest of o is small enough for a splice
-// to pay: from the hint when o has one, else by comparing.
-func (o rawObject) spliceWith(base []byte) (pre, suf int, ok bool) {
-	if o.hinted && len(base) > 0 && o.pre+o.suf <= min(len(base), len(o.data)) {
-		return o.pre, o.suf, len(o.data)-o.pre-o.suf < len(o.data)/2
+// size is the length of o's content.
+func (o rawObject) size() int {
+	if o.tree != nil {
+		return o.tree.size()
 	}
-	return splice(base, o.data)
+	return len(o.data)
+}
+
+// content returns o's content in one slice (for a tree held in chunks, a
+// copy).
+func (o rawObject) content() []byte {
+	if o.tree != nil {
+		return o.tree.bytes()
+	}
+	return o.data
+}
+
+// bytesAt returns bytes a to b of o's content.
+func (o rawObject) bytesAt(a, b int) []byte {
+	if o.tree != nil {
+		return o.tree.slice(a, b)
+	}
+	return o.data[a:b]
+}
+
+// journalSplice returns the prefix and suffix o shares with its base by
+// its hint, ok when o has one and the rest is small enough for the
+// journal to record a splice.
+func (o rawObject) journalSplice() (pre, suf int, ok bool) {
+	size := o.size()
+	if !o.hinted || o.baseSize == 0 || o.pre+o.suf > min(o.baseSize, size) {
+		return 0, 0, false
+	}
+	return o.pre, o.suf, size-o.pre-o.suf < size/2
+}
+
+// spliceWith returns the prefix and suffix o shares with base, ok when the rest of o is small enough for a splice
+// to pay: from the hint when o has one, else by comparing.
+func (o rawObject) spliceWith(base rawObject) (pre, suf int, ok bool) {
+	bs, size := base.size(), o.size()
+	if o.hinted && bs > 0 && o.pre+o.suf <= min(bs, size) {
+		return o.pre, o.suf, size-o.pre-o.suf < size/2
+	}
+	return splice(base.content(), o.content())
 }
 
 // newObject computes the id of content data of type typ.
@@ -56,6 +96,18 @@ func newObject(typ plumbing.ObjectType, data []byte) rawObject {
 	var id plumbing.Hash
 	h.Sum(id[:0])
 	return rawObject{typ: typ, data: data, hash: id}
+}
+
+// treeObject computes the id of tree t (held in chunks) and sets it.
+func treeObject(t *tree) rawObject {
+	h := sha1.New()
+	var hdr [32]byte
+	h.Write(objectHeader(hdr[:0], plumbing.TreeObject, t.size()))
+	t.writeTo(h)
+	var id plumbing.Hash
+	h.Sum(id[:0])
+	t.hash = id
+	return rawObject{typ: plumbing.TreeObject, tree: t, hash: id}
 }
 
 // objectHeader appends git's "<type> <size>\x00" header to b.

@@ -69,7 +69,7 @@ func orderForPack(objs []rawObject, whole func(rawObject) (rawObject, error)) ([
 						e.delta, e.base = e.o.delta, placed[newer]-1
 					}
 				case objs[newer].delta == nil:
-					if d := gitDelta(objs[newer], e.o.data); d != nil {
+					if d := gitDelta(objs[newer], e.o); d != nil {
 						e.delta, e.base = d, placed[newer]-1
 					}
 				}
@@ -111,22 +111,22 @@ func orderForPack(objs []rawObject, whole func(rawObject) (rawObject, error)) ([
 // gitDelta encodes target, the base source was made from, as a git
 // delta of source when they share a large prefix and suffix; nil when
 // that would not pay.
-func gitDelta(src rawObject, target []byte) []byte {
-	source := src.data
+func gitDelta(src, target rawObject) []byte {
+	sourceLen, targetLen := src.size(), target.size()
 	pre, suf, ok := src.spliceWith(target) // the shared ends are the same seen from either side
-	if !ok || len(target)-pre-suf >= len(target)/2 {
+	if !ok || targetLen-pre-suf >= targetLen/2 {
 		return nil
 	}
-	d := binary.AppendUvarint(nil, uint64(len(source)))
-	d = binary.AppendUvarint(d, uint64(len(target)))
+	d := binary.AppendUvarint(nil, uint64(sourceLen))
+	d = binary.AppendUvarint(d, uint64(targetLen))
 	d = appendCopy(d, 0, pre)
-	for mid := target[pre : len(target)-suf]; len(mid) > 0; {
+	for mid := target.bytesAt(pre, targetLen-suf); len(mid) > 0; {
 		n := min(len(mid), 127)
 		d = append(d, byte(n))
 		d = append(d, mid[:n]...)
 		mid = mid[n:]
 	}
-	return appendCopy(d, len(source)-suf, suf)
+	return appendCopy(d, sourceLen-suf, suf)
 }
 
 // appendCopy appends git delta copy instructions for source[off:off+n].
@@ -165,12 +165,15 @@ func encodePack(entries []packEntry) (pack, idx []byte, id plumbing.Hash, err er
 	for i := range entries {
 		e := &entries[i]
 		e.offset = int64(buf.Len())
-		typ, data := e.o.typ, e.o.data
+		typ, data, whole := e.o.typ, e.o.data, e.o.tree
 		if e.delta != nil {
-			typ, data = plumbing.OFSDeltaObject, e.delta
+			typ, data, whole = plumbing.OFSDeltaObject, e.delta, nil
 		}
 		// type and size header
 		size := uint64(len(data))
+		if whole != nil {
+			size = uint64(whole.size())
+		}
 		b := byte(typ)<<4 | byte(size&0x0f)
 		size >>= 4
 		for size != 0 {
@@ -192,7 +195,12 @@ func encodePack(entries []packEntry) (pack, idx []byte, id plumbing.Hash, err er
 			buf.Write(ofs[p:])
 		}
 		zw.Reset(&buf)
-		if _, err := zw.Write(data); err != nil {
+		if whole != nil {
+			err = whole.writeTo(zw) // a tree held in chunks
+		} else {
+			_, err = zw.Write(data)
+		}
+		if err != nil {
 			return nil, nil, id, err
 		}
 		if err := zw.Close(); err != nil {

@@ -26,7 +26,7 @@ func TestGitDeltaRoundTrip(t *testing.T) {
 		"truncate":       bytes.Clone(base[:0x10000]),
 	}
 	for name, target := range cases {
-		d := gitDelta(rawObject{data: base}, target)
+		d := gitDelta(rawObject{data: base}, rawObject{data: target})
 		if d == nil {
 			t.Errorf("%s: no delta", name)
 			continue
@@ -43,12 +43,12 @@ func TestGitDeltaRoundTrip(t *testing.T) {
 	// splice knows them), the delta is the same without comparing.
 	insert := cases["insert middle"]
 	hinted := rawObject{data: insert, hinted: true, pre: 0x10000, suf: len(base) - 0x10000}
-	if d := gitDelta(hinted, base); d == nil {
+	if d := gitDelta(hinted, rawObject{data: base}); d == nil {
 		t.Error("hinted: no delta")
 	} else if got, err := applyDelta(insert, d); err != nil || !bytes.Equal(got, base) {
 		t.Errorf("hinted: round trip failed: %v", err)
 	}
-	if gitDelta(rawObject{data: base}, rnd(len(base))) != nil {
+	if gitDelta(rawObject{data: base}, rawObject{data: rnd(len(base))}) != nil {
 		t.Error("delta between unrelated data")
 	}
 	for _, bad := range [][]byte{nil, {5}, {byte(len(base)), 1, 0x80 | 0x10, 0xff}} {

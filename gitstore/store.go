@@ -158,7 +158,7 @@ func open(ctx context.Context, b backend, d *diskBackend, o Options) (*Store, er
 		b:        b,
 		disk:     d,
 		log:      o.Logger,
-		trees:    gencache.New[plumbing.Hash](3<<20, func(t *tree) int { return len(t.raw) + 4*len(t.offs) + 64 }),
+		trees:    gencache.New[plumbing.Hash](3<<20, func(t *tree) int { return t.cost() }),
 		comms:    gencache.New[plumbing.Hash](1<<9, func(*commitObj) int { return 1 }),
 		sizes:    gencache.New[plumbing.Hash](1<<15, func(int64) int { return 1 }),
 		blobs:    gencache.New[plumbing.Hash](2<<20, func(b []byte) int { return len(b) + 64 }),
@@ -276,9 +276,11 @@ func (s *Store) tree(h plumbing.Hash) (*tree, error) {
 	if o.typ != plumbing.TreeObject {
 		return nil, fmt.Errorf("gitstore: %s is a %s, not a tree", h, o.typ)
 	}
-	t, err := decodeTree(h, o.data)
-	if err != nil {
-		return nil, asStorage("gitstore", err)
+	t := o.tree // a tree this process made, still pending
+	if t == nil {
+		if t, err = decodeTree(h, o.data); err != nil {
+			return nil, asStorage("gitstore", err)
+		}
 	}
 	s.trees.Add(h, t)
 	return t, nil
@@ -316,7 +318,7 @@ func (s *Store) blobSize(h plumbing.Hash) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("gitstore: blob %s: %w", h, err)
 	}
-	n := int64(len(o.data))
+	n := int64(o.size())
 	s.sizes.Add(h, n)
 	return n, nil
 }

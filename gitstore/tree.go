@@ -3,7 +3,9 @@ package gitstore
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,39 +62,87 @@ func gitCompare(a string, ad bool, b string, bd bool) int {
 func compareEntries(x, y treeEntry) int { return gitCompare(x.name, x.isDir(), y.name, y.isDir()) }
 
 // tree is an immutable decoded tree object, shared by all readers. It
-// keeps the encoded form and where each entry starts in it, nothing
-// else: a 10,000-entry directory costs its encoding plus 4 bytes an
-// entry, holds no pointers for the garbage collector to follow, and its
-// next version is made by splicing bytes (see splice), not by
-// re-encoding every entry.
+// keeps the encoded form, cut into chunks of whole entries, and where
+// each entry starts, nothing else: a 10,000-entry directory costs its
+// encoding plus 4 bytes an entry and holds few pointers for the garbage
+// collector to follow. Its next version is made by splicing bytes into
+// the one chunk an edit touches (see splice) and sharing the others, so
+// a commit into a large directory copies a few kilobytes, not the
+// directory's megabyte.
 //
-// raw is never modified once the tree exists; the names at returns are
-// strings sharing its memory (unsafe.String), which is sound only
-// because of that.
+// The chunks are never modified once the tree exists; the names at
+// returns are strings sharing their memory (unsafe.String), which is
+// sound only because of that.
 type tree struct {
-	hash plumbing.Hash
-	raw  []byte   // encoded form; also the splice base of the next version
-	offs []uint32 // offs[i] is where entry i starts; offs[len] = len(raw)
+	hash   plumbing.Hash
+	chunks []treeChunk
+	first  []int // first[c] is the index of chunk c's first entry; first[len(chunks)] = len
+	start  []int // start[c] is where chunk c starts in the encoding; start[len(chunks)] = size
+	own    int   // bytes of chunks this version does not share with the one it was spliced from
 
 	sortOnce sync.Once
 	byName   []int32 // entry indexes sorted by plain name, built lazily
 }
 
+// treeChunk is a run of whole entries of a tree's encoding.
+type treeChunk struct {
+	raw  []byte
+	offs []uint32 // offs[j] is where entry j starts in raw; offs[len] = len(raw)
+}
+
+// chunkSize is the size a tree's chunks are cut to: a splice copies one
+// (a variable so tests can cut trees into many small chunks).
+var chunkSize = 16 << 10
+
+// newTree indexes chunks (each non-empty) as a tree.
+func newTree(h plumbing.Hash, chunks []treeChunk) *tree {
+	t := &tree{hash: h, chunks: chunks, first: make([]int, len(chunks)+1), start: make([]int, len(chunks)+1)}
+	for c, ch := range chunks {
+		t.first[c+1] = t.first[c] + len(ch.offs) - 1
+		t.start[c+1] = t.start[c] + len(ch.raw)
+	}
+	return t
+}
+
+// cost is the memory a version holds of its own, for caches: the chunks
+// it does not share with the version it was made from, and its indexes.
+func (t *tree) cost() int { return t.own + 64*len(t.chunks) + 64 }
+
 // len is the number of entries.
-func (t *tree) len() int { return max(len(t.offs)-1, 0) }
+func (t *tree) len() int {
+	if len(t.first) == 0 {
+		return 0
+	}
+	return t.first[len(t.first)-1]
+}
+
+// size is the length of the encoding.
+func (t *tree) size() int {
+	if len(t.start) == 0 {
+		return 0
+	}
+	return t.start[len(t.start)-1]
+}
+
+// locate returns the chunk holding entry i (i < len) and its place there.
+func (t *tree) locate(i int) (c, j int) {
+	c = sort.Search(len(t.chunks), func(c int) bool { return t.first[c+1] > i })
+	return c, i - t.first[c]
+}
 
 // at returns entry i. Its name shares the tree's memory.
 func (t *tree) at(i int) treeEntry {
-	mode, name := t.head(i)
+	b := t.entryBytes(i)
+	mode, name := entryHead(b)
 	e := treeEntry{name: name, mode: mode}
-	copy(e.hash[:], t.raw[t.offs[i+1]-20:t.offs[i+1]])
+	copy(e.hash[:], b[len(b)-20:])
 	return e
 }
 
-// head reads the mode and name of entry i (the name shares the tree's
-// memory).
-func (t *tree) head(i int) (filemode.FileMode, string) {
-	b := t.raw[t.offs[i] : t.offs[i+1]-21]
+// entryHead reads the mode and name of an encoded entry (the name shares
+// its memory).
+func entryHead(b []byte) (filemode.FileMode, string) {
+	b = b[:len(b)-21]
 	sp := bytes.IndexByte(b, ' ')
 	var name string
 	if n := len(b) - sp - 1; n > 0 {
@@ -101,23 +151,70 @@ func (t *tree) head(i int) (filemode.FileMode, string) {
 	return parseMode(b[:sp]), name
 }
 
-// off is where entry i starts (len(raw) for i = len; 0 in an empty tree).
+// off is where entry i starts in the encoding (size for i = len).
 func (t *tree) off(i int) int {
-	if len(t.offs) == 0 {
-		return 0
+	if i >= t.len() {
+		return t.size()
 	}
-	return int(t.offs[i])
+	c, j := t.locate(i)
+	return t.start[c] + int(t.chunks[c].offs[j])
 }
 
 // keyAt returns the name of entry i (sharing the tree's memory) and
 // whether it is a directory: what ordering needs, without the mode and id.
 func (t *tree) keyAt(i int) (name string, dir bool) {
-	mode, name := t.head(i)
+	mode, name := entryHead(t.entryBytes(i))
 	return name, mode == filemode.Dir
 }
 
 // entryBytes returns the encoding of entry i.
-func (t *tree) entryBytes(i int) []byte { return t.raw[t.offs[i]:t.offs[i+1]] }
+func (t *tree) entryBytes(i int) []byte {
+	c, j := t.locate(i)
+	ch := &t.chunks[c]
+	return ch.raw[ch.offs[j]:ch.offs[j+1]]
+}
+
+// writeTo writes the encoding to w (a hash, a compressor).
+func (t *tree) writeTo(w io.Writer) error {
+	for _, ch := range t.chunks {
+		if _, err := w.Write(ch.raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bytes returns the encoding in one slice (the chunk itself when there is
+// one; a copy otherwise).
+func (t *tree) bytes() []byte {
+	if len(t.chunks) == 1 {
+		return t.chunks[0].raw
+	}
+	out := make([]byte, 0, t.size())
+	for _, ch := range t.chunks {
+		out = append(out, ch.raw...)
+	}
+	return out
+}
+
+// slice returns bytes a to b of the encoding (sharing a chunk's memory
+// when they lie in one).
+func (t *tree) slice(a, b int) []byte {
+	if a >= b {
+		return nil
+	}
+	c := sort.Search(len(t.chunks), func(c int) bool { return t.start[c+1] > a })
+	if b <= t.start[c+1] {
+		return t.chunks[c].raw[a-t.start[c] : b-t.start[c]]
+	}
+	out := make([]byte, 0, b-a)
+	for ; a < b; c++ {
+		end := min(b, t.start[c+1])
+		out = append(out, t.chunks[c].raw[a-t.start[c]:end-t.start[c]]...)
+		a = end
+	}
+	return out
+}
 
 // parseMode reads an entry's octal mode, the common ones without a loop.
 func parseMode(b []byte) filemode.FileMode {
@@ -137,21 +234,54 @@ func parseMode(b []byte) filemode.FileMode {
 // search returns the position of (name, dir) among t's entries and
 // whether it is there.
 func (t *tree) search(name string, dir bool) (int, bool) {
-	lo, hi := 0, t.len()
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		mn, md := t.keyAt(m)
-		if gitCompare(mn, md, name, dir) < 0 {
-			lo = m + 1
+	before := func(ch *treeChunk, j int) bool { // entry j of ch sorts before (name, dir)
+		mode, n := entryHead(ch.raw[ch.offs[j]:ch.offs[j+1]])
+		return gitCompare(n, mode == filemode.Dir, name, dir) < 0
+	}
+	// The first chunk whose last entry does not sort before it, then the
+	// place within that chunk.
+	c := sort.Search(len(t.chunks), func(c int) bool {
+		ch := &t.chunks[c]
+		return !before(ch, len(ch.offs)-2)
+	})
+	if c == len(t.chunks) {
+		return t.len(), false
+	}
+	ch := &t.chunks[c]
+	j := sort.Search(len(ch.offs)-1, func(j int) bool { return !before(ch, j) })
+	mode, n := entryHead(ch.raw[ch.offs[j]:ch.offs[j+1]])
+	return t.first[c] + j, n == name && (mode == filemode.Dir) == dir
+}
+
+// cursor reads a tree's entries in order, finding each one's chunk from
+// the last one's instead of searching.
+type cursor struct {
+	t *tree
+	c int // chunk of the entry read last
+}
+
+// entry returns the encoding of entry i.
+func (k *cursor) entry(i int) []byte {
+	t := k.t
+	if k.c >= len(t.chunks) || i < t.first[k.c] || i >= t.first[k.c+1] {
+		if k.c+1 < len(t.chunks) && i >= t.first[k.c+1] && i < t.first[k.c+2] {
+			k.c++
 		} else {
-			hi = m
+			k.c, _ = t.locate(i)
 		}
 	}
-	if lo < t.len() {
-		ln, ld := t.keyAt(lo)
-		return lo, ln == name && ld == dir
-	}
-	return lo, false
+	ch := &t.chunks[k.c]
+	j := i - t.first[k.c]
+	return ch.raw[ch.offs[j]:ch.offs[j+1]]
+}
+
+// at returns entry i (its name sharing the tree's memory).
+func (k *cursor) at(i int) treeEntry {
+	b := k.entry(i)
+	mode, name := entryHead(b)
+	e := treeEntry{name: name, mode: mode}
+	copy(e.hash[:], b[len(b)-20:])
+	return e
 }
 
 // find looks up a name, whether it is a file or a directory.
@@ -183,12 +313,13 @@ func (t *tree) sortedByName() []int32 {
 	return t.byName
 }
 
-// decodeTree indexes a tree object's content, checking its layout.
+// decodeTree indexes a tree object's content, checking its layout. The
+// chunks share data's memory.
 func decodeTree(h plumbing.Hash, data []byte) (*tree, error) {
-	t := &tree{hash: h, raw: data, offs: make([]uint32, 0, len(data)/40+1)}
 	if len(data) > 1<<32-1 {
 		return nil, fmt.Errorf("tree %s: too large", h)
 	}
+	offs := make([]uint32, 0, len(data)/40+1)
 	for pos := 0; pos < len(data); {
 		rest := data[pos:]
 		sp := bytes.IndexByte(rest[:min(len(rest), 8)], ' ')
@@ -204,11 +335,33 @@ func decodeTree(h plumbing.Hash, data []byte) (*tree, error) {
 		if nul <= 0 || len(rest) < sp+1+nul+21 {
 			return nil, fmt.Errorf("tree %s: truncated entry", h)
 		}
-		t.offs = append(t.offs, uint32(pos))
+		offs = append(offs, uint32(pos))
 		pos += sp + 1 + nul + 21
 	}
-	t.offs = append(t.offs, uint32(len(data)))
+	offs = append(offs, uint32(len(data)))
+	t := newTree(h, chunked(data, offs))
+	t.own = len(data) + 4*len(offs)
 	return t, nil
+}
+
+// chunked cuts an encoding with entry offsets offs into chunks of about
+// chunkSize bytes, sharing its memory.
+func chunked(raw []byte, offs []uint32) []treeChunk {
+	var out []treeChunk
+	for i := 0; i+1 < len(offs); {
+		j := i + 1
+		for j+1 < len(offs) && int(offs[j]-offs[i]) < chunkSize {
+			j++
+		}
+		lo, hi := offs[i], offs[j]
+		rel := make([]uint32, j-i+1)
+		for k := range rel {
+			rel[k] = offs[i+k] - lo
+		}
+		out = append(out, treeChunk{raw: raw[lo:hi:hi], offs: rel})
+		i = j
+	}
+	return out
 }
 
 // appendEntry appends the encoding of e to b.
@@ -227,16 +380,84 @@ func appendEntry(b []byte, e treeEntry) []byte {
 	return append(b, e.hash[:]...)
 }
 
-// splice returns the encoding and entry offsets of t with the entries at
-// positions remove (ascending) left out and add (in git order) inserted,
-// add[k] before t's entry at[k] (at ascending; t.len() for the end). The
-// unchanged runs are copied as bytes, so the cost is a copy of the tree,
-// whatever the number of entries.
+// splice returns t with the entries at positions remove (ascending)
+// left out and add (in git order) inserted, add[k] before t's entry at[k]
+// (at ascending; t.len() for the end). Only the chunks the edits touch
+// are copied (as bytes, whatever the number of entries); the new tree
+// shares the others. Its hash is left for the caller to set.
 //
 // It also returns the length of the encoding's prefix and suffix that
 // the edits left as they were in t, so that the journal and the pack
 // writer need not compare the two versions to find them.
-func (t *tree) splice(remove []int, add []treeEntry, at []int) (raw []byte, offs []uint32, pre, suf int) {
+func (t *tree) splice(remove []int, add []treeEntry, at []int) (nt *tree, pre, suf int) {
+	n := t.len()
+	lo, hi := n, -1 // the entries the edits touch
+	for _, i := range remove {
+		lo, hi = min(lo, i), max(hi, i)
+	}
+	for _, i := range at {
+		lo, hi = min(lo, i), max(hi, i)
+	}
+	if hi < 0 { // no edit
+		return newTree(plumbing.ZeroHash, t.chunks), t.size(), 0
+	}
+	// The chunks from the one holding lo to the one holding hi (an
+	// insertion at the end goes into the last chunk).
+	c0, c1 := 0, 0
+	if n > 0 {
+		c0, _ = t.locate(min(lo, n-1))
+		c1, _ = t.locate(min(hi, n-1))
+	}
+	var raw []byte
+	var offs []uint32
+	base := 0 // index of the first entry of the span
+	switch {
+	case n == 0:
+		offs = []uint32{0}
+	case c0 == c1:
+		raw, offs, base = t.chunks[c0].raw, t.chunks[c0].offs, t.first[c0]
+	default:
+		raw, base = t.slice(t.start[c0], t.start[c1+1]), t.first[c0]
+		offs = make([]uint32, 0, t.first[c1+1]-base+1)
+		for c := c0; c <= c1; c++ {
+			shift := uint32(t.start[c] - t.start[c0])
+			ch := t.chunks[c]
+			for _, o := range ch.offs[:len(ch.offs)-1] {
+				offs = append(offs, o+shift)
+			}
+		}
+		offs = append(offs, uint32(len(raw)))
+	}
+	rel := func(is []int) []int {
+		out := make([]int, len(is))
+		for k, i := range is {
+			out[k] = i - base
+		}
+		return out
+	}
+	nraw, noffs, p, s := spliceFlat(raw, offs, rel(remove), add, rel(at))
+	var chunks []treeChunk
+	if n > 0 {
+		chunks = append(chunks, t.chunks[:c0]...)
+	}
+	chunks = append(chunks, chunked(nraw, noffs)...)
+	if n > 0 {
+		chunks = append(chunks, t.chunks[c1+1:]...)
+	}
+	nt = newTree(plumbing.ZeroHash, chunks)
+	nt.own = len(nraw) + 4*len(noffs)
+	if n == 0 {
+		return nt, p, s
+	}
+	return nt, t.start[c0] + p, t.size() - t.start[c1+1] + s
+}
+
+// spliceFlat is splice on one encoding traw with entry offsets toffs: it
+// returns the new encoding and offsets, and the lengths of the prefix and
+// suffix of traw the edits left as they were. The unchanged runs are
+// copied as bytes, whatever the number of entries.
+func spliceFlat(traw []byte, toffs []uint32, remove []int, add []treeEntry, at []int) (raw []byte, offs []uint32, pre, suf int) {
+	t := &flatTree{raw: traw, offs: toffs}
 	n := t.len()
 	size := len(t.raw)
 	for _, i := range remove {
@@ -292,6 +513,21 @@ func (t *tree) splice(remove []int, add []treeEntry, at []int) (raw []byte, offs
 		}
 	}
 	return raw, append(offs, uint32(len(raw))), pre, suf
+}
+
+// flatTree is an encoding and its entry offsets, as spliceFlat reads it.
+type flatTree struct {
+	raw  []byte
+	offs []uint32
+}
+
+func (t *flatTree) len() int { return max(len(t.offs)-1, 0) }
+
+func (t *flatTree) off(i int) int {
+	if len(t.offs) == 0 {
+		return 0
+	}
+	return int(t.offs[i])
 }
 
 // encodeTree serialises sorted entries into a tree object.

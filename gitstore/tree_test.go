@@ -38,8 +38,18 @@ func randomEntry(r *rand.Rand) treeEntry {
 // scratch: random trees, random removals and insertions (by name, as a
 // commit changes them), both sides in git order.
 func TestTreeSplice(t *testing.T) {
+	defer func(cs int) { chunkSize = cs }(chunkSize)
+	for _, cs := range []int{16 << 10, 120, 1} { // one chunk, a few entries each, one entry each
+		chunkSize = cs
+		treeSpliceRounds(t, cs)
+	}
+}
+
+// treeSpliceRounds makes random trees and splices each several times in
+// a row (each version from the one before, sharing its chunks).
+func treeSpliceRounds(t *testing.T, cs int) {
 	r := rand.New(rand.NewSource(7))
-	for round := range 2000 {
+	for round := range 700 {
 		// A valid tree: unique names, git order.
 		byName := map[string]treeEntry{}
 		for range r.Intn(30) {
@@ -57,67 +67,69 @@ func TestTreeSplice(t *testing.T) {
 			t.Fatal(err)
 		}
 		if old.len() != len(es) {
-			t.Fatalf("round %d: decoded %d entries, want %d", round, old.len(), len(es))
+			t.Fatalf("chunks %d round %d: decoded %d entries, want %d", cs, round, old.len(), len(es))
 		}
-		for i, e := range es {
-			if got := old.at(i); got != e {
-				t.Fatalf("round %d: entry %d = %+v, want %+v", round, i, got, e)
+		for version := range 3 {
+			for i, e := range es {
+				if got := old.at(i); got != e {
+					t.Fatalf("chunks %d round %d.%d: entry %d = %+v, want %+v", cs, round, version, i, got, e)
+				}
+				if j, ok := old.find(e.name); !ok || j != i {
+					t.Fatalf("chunks %d round %d.%d: find(%q) = %d %v, want %d", cs, round, version, e.name, j, ok, i)
+				}
 			}
-			if j, ok := old.find(e.name); !ok || j != i {
-				t.Fatalf("round %d: find(%q) = %d %v, want %d", round, e.name, j, ok, i)
+			// Change some names: remove, replace (maybe changing kind) or add.
+			changed := map[string]*treeEntry{}
+			for range r.Intn(6) {
+				e := randomEntry(r)
+				if r.Intn(3) == 0 {
+					changed[e.name] = nil
+				} else {
+					changed[e.name] = &e
+				}
 			}
-		}
-		// Change some names: remove, replace (maybe changing kind) or add.
-		changed := map[string]*treeEntry{}
-		for range r.Intn(6) {
-			e := randomEntry(r)
-			if r.Intn(3) == 0 {
-				changed[e.name] = nil
-			} else {
-				changed[e.name] = &e
+			var add []treeEntry
+			var remove []int
+			want := map[string]treeEntry{}
+			for _, e := range es {
+				want[e.name] = e
 			}
-		}
-		var add []treeEntry
-		var remove []int
-		want := map[string]treeEntry{}
-		for n, e := range byName {
-			want[n] = e
-		}
-		for n, e := range changed {
-			if i, ok := old.find(n); ok {
-				remove = append(remove, i)
+			for n, e := range changed {
+				if i, ok := old.find(n); ok {
+					remove = append(remove, i)
+				}
+				delete(want, n)
+				if e != nil {
+					add = append(add, *e)
+					want[n] = *e
+				}
 			}
-			delete(want, n)
-			if e != nil {
-				add = append(add, *e)
-				want[n] = *e
+			slices.Sort(remove)
+			slices.SortFunc(add, compareEntries)
+			at := make([]int, len(add))
+			for i, e := range add {
+				at[i], _ = old.search(e.name, e.isDir())
 			}
-		}
-		slices.Sort(remove)
-		slices.SortFunc(add, compareEntries)
-		at := make([]int, len(add))
-		for i, e := range add {
-			at[i], _ = old.search(e.name, e.isDir())
-		}
-		raw, offs, pre, suf := old.splice(remove, add, at)
-		if pre+suf > min(len(raw), len(old.raw)) || !bytes.Equal(raw[:pre], old.raw[:pre]) ||
-			!bytes.Equal(raw[len(raw)-suf:], old.raw[len(old.raw)-suf:]) {
-			t.Fatalf("round %d: prefix %d and suffix %d are not shared", round, pre, suf)
-		}
-		var wantEs []treeEntry
-		for _, e := range want {
-			wantEs = append(wantEs, e)
-		}
-		slices.SortFunc(wantEs, compareEntries)
-		if exp := encodeTree(wantEs); !bytes.Equal(raw, exp.data) {
-			t.Fatalf("round %d: splice differs from encoding\nold %v\nchanged %v\ngot  %q\nwant %q", round, es, changed, raw, exp.data)
-		}
-		nt, err := decodeTree(plumbing.ZeroHash, raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(nt.offs, offs) {
-			t.Fatalf("round %d: offsets %v, decoding finds %v", round, offs, nt.offs)
+			nt, pre, suf := old.splice(remove, add, at)
+			raw, oldRaw := nt.bytes(), old.bytes()
+			if pre+suf > min(len(raw), len(oldRaw)) || !bytes.Equal(raw[:pre], oldRaw[:pre]) ||
+				!bytes.Equal(raw[len(raw)-suf:], oldRaw[len(oldRaw)-suf:]) {
+				t.Fatalf("chunks %d round %d.%d: prefix %d and suffix %d are not shared", cs, round, version, pre, suf)
+			}
+			es = es[:0:0]
+			for _, e := range want {
+				es = append(es, e)
+			}
+			slices.SortFunc(es, compareEntries)
+			if exp := encodeTree(es); !bytes.Equal(raw, exp.data) {
+				t.Fatalf("chunks %d round %d.%d: splice differs from encoding\nchanged %v\ngot  %q\nwant %q", cs, round, version, changed, raw, exp.data)
+			}
+			for i := range nt.len() + 1 {
+				if want := encodeTree(es[:i]); nt.off(i) != len(want.data) {
+					t.Fatalf("chunks %d round %d.%d: entry %d starts at %d, want %d", cs, round, version, i, nt.off(i), len(want.data))
+				}
+			}
+			old = nt
 		}
 	}
 }
@@ -145,9 +157,9 @@ func TestDecodeTreeRejectsDamage(t *testing.T) {
 // represented) takes insertions like a decoded one.
 func TestSpliceIntoEmptyTree(t *testing.T) {
 	add := []treeEntry{{name: "a", mode: filemode.Regular}, {name: "b", mode: filemode.Dir}}
-	raw, offs, pre, suf := (&tree{}).splice(nil, add, []int{0, 0})
-	if want := encodeTree(add).data; !bytes.Equal(raw, want) || len(offs) != 3 || pre != 0 || suf != 0 {
-		t.Fatalf("raw %q offs %v pre %d suf %d; want %q", raw, offs, pre, suf, want)
+	nt, pre, suf := (&tree{}).splice(nil, add, []int{0, 0})
+	if want := encodeTree(add).data; !bytes.Equal(nt.bytes(), want) || nt.len() != 2 || pre != 0 || suf != 0 {
+		t.Fatalf("raw %q len %d pre %d suf %d; want %q", nt.bytes(), nt.len(), pre, suf, want)
 	}
 }
 
@@ -186,7 +198,8 @@ func FuzzDecodeTree(f *testing.F) {
 			return
 		}
 		at, _ := tr.search(add.name, false)
-		raw, _, pre, suf := tr.splice(nil, []treeEntry{add}, []int{at})
+		nt, pre, suf := tr.splice(nil, []treeEntry{add}, []int{at})
+		raw := nt.bytes()
 		want := slices.Insert(slices.Clone(es), at, add)
 		if exp := encodeTree(want).data; !bytes.Equal(raw, exp) || pre+suf != len(data) {
 			t.Fatalf("splice into %q: %q, want %q (pre %d suf %d)", data, raw, exp, pre, suf)

@@ -320,19 +320,19 @@ func (t *Txn) build(m *mdir) (h plumbing.Hash, empty bool, err error) {
 	for i, e := range add {
 		at[i], _ = old.search(e.name, e.isDir())
 	}
-	raw, offs, pre, suf := old.splice(remove, add, at)
-	if len(offs) == 1 {
+	nt, pre, suf := old.splice(remove, add, at)
+	if nt.len() == 0 {
 		return plumbing.ZeroHash, true, nil
 	}
-	o := newObject(plumbing.TreeObject, raw)
+	o := treeObject(nt)
 	if o.hash != m.base {
 		if m.base != emptyTree {
-			o.base, o.baseData = m.base, old.raw
+			o.base, o.baseSize = m.base, old.size()
 			o.hinted, o.pre, o.suf = true, pre, suf
 			t.s.hints.Add(o.hash, spliceHint{base: m.base, pre: pre, suf: suf})
 		}
 		t.objs[o.hash] = o
-		t.s.trees.Add(o.hash, &tree{hash: o.hash, raw: raw, offs: offs})
+		t.s.trees.Add(o.hash, nt)
 	}
 	return o.hash, false, nil
 }
