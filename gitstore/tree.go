@@ -131,8 +131,10 @@ func (t *tree) locate(i int) (c, j int) {
 }
 
 // at returns entry i. Its name shares the tree's memory.
-func (t *tree) at(i int) treeEntry {
-	b := t.entryBytes(i)
+func (t *tree) at(i int) treeEntry { return decodeEntry(t.entryBytes(i)) }
+
+// decodeEntry reads an encoded entry (the name shares its memory).
+func decodeEntry(b []byte) treeEntry {
 	mode, name := entryHead(b)
 	e := treeEntry{name: name, mode: mode}
 	copy(e.hash[:], b[len(b)-20:])
@@ -276,13 +278,7 @@ func (k *cursor) entry(i int) []byte {
 }
 
 // at returns entry i (its name sharing the tree's memory).
-func (k *cursor) at(i int) treeEntry {
-	b := k.entry(i)
-	mode, name := entryHead(b)
-	e := treeEntry{name: name, mode: mode}
-	copy(e.hash[:], b[len(b)-20:])
-	return e
-}
+func (k *cursor) at(i int) treeEntry { return decodeEntry(k.entry(i)) }
 
 // find looks up a name, whether it is a file or a directory.
 func (t *tree) find(name string) (int, bool) {
