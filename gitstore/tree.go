@@ -340,13 +340,17 @@ func decodeTree(h plumbing.Hash, data []byte) (*tree, error) {
 	return t, nil
 }
 
-// chunked cuts an encoding with entry offsets offs into chunks of about
-// chunkSize bytes, sharing its memory.
+// chunked cuts an encoding with entry offsets offs into chunks of equal
+// size, at least chunkSize bytes each unless the whole is smaller (so a
+// chunk that grows past twice that splits in two, not into a full one
+// and a sliver), sharing its memory.
 func chunked(raw []byte, offs []uint32) []treeChunk {
+	k := max(1, len(raw)/chunkSize)
+	target := (len(raw) + k - 1) / k
 	var out []treeChunk
 	for i := 0; i+1 < len(offs); {
 		j := i + 1
-		for j+1 < len(offs) && int(offs[j]-offs[i]) < chunkSize {
+		for j+1 < len(offs) && int(offs[j]-offs[i]) < target {
 			j++
 		}
 		lo, hi := offs[i], offs[j]
@@ -403,6 +407,15 @@ func (t *tree) splice(remove []int, add []treeEntry, at []int) (nt *tree, pre, s
 	if n > 0 {
 		c0, _ = t.locate(min(lo, n-1))
 		c1, _ = t.locate(min(hi, n-1))
+		// A span left small (by removals) takes in a neighbour, so that
+		// chunks do not crumble into slivers.
+		if t.start[c1+1]-t.start[c0] < chunkSize/2 {
+			if c1+1 < len(t.chunks) {
+				c1++
+			} else if c0 > 0 {
+				c0--
+			}
+		}
 	}
 	var raw []byte
 	var offs []uint32

@@ -134,6 +134,48 @@ func treeSpliceRounds(t *testing.T, cs int) {
 	}
 }
 
+// TestTreeChunksStayBalanced: a tree edited one entry at a time at random
+// places (new events with random UIDs, then most of them deleted) keeps
+// chunks of about chunkSize bytes, not a growing number of slivers.
+func TestTreeChunksStayBalanced(t *testing.T) {
+	r := rand.New(rand.NewSource(4791))
+	tr := &tree{}
+	var names []string
+	check := func(when string) {
+		t.Helper()
+		for _, c := range tr.chunks {
+			if len(c.raw) >= 2*chunkSize+100 {
+				t.Fatalf("%s: a chunk of %d bytes", when, len(c.raw))
+			}
+		}
+		if limit := 2*tr.size()/chunkSize + 2; len(tr.chunks) > limit {
+			t.Fatalf("%s: %d chunks for %d bytes, want at most %d", when, len(tr.chunks), tr.size(), limit)
+		}
+	}
+	for range 10000 {
+		e := treeEntry{name: fmt.Sprintf("%08x-uid.ics", r.Uint32()), mode: filemode.Regular}
+		at, ok := tr.search(e.name, false)
+		if ok {
+			continue
+		}
+		tr, _, _ = tr.splice(nil, []treeEntry{e}, []int{at})
+		names = append(names, e.name)
+	}
+	check("after 10,000 insertions")
+	r.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
+	for _, n := range names[:9000] {
+		i, ok := tr.find(n)
+		if !ok {
+			t.Fatalf("%s is missing", n)
+		}
+		tr, _, _ = tr.splice([]int{i}, nil, nil)
+	}
+	check("after 9,000 removals")
+	if tr.len() != len(names)-9000 {
+		t.Fatalf("%d entries, want %d", tr.len(), len(names)-9000)
+	}
+}
+
 // TestDecodeTreeRejectsDamage: a damaged tree is an error, not a panic.
 func TestDecodeTreeRejectsDamage(t *testing.T) {
 	good := encodeTree([]treeEntry{{name: "a.ics", mode: filemode.Regular}, {name: "d", mode: filemode.Dir}}).data
