@@ -183,19 +183,17 @@ func runSyncCollection(ctx context.Context, c *Call, n *Node, body *etree.Elemen
 	if err != nil {
 		return 0, nil, err
 	}
-	// At the request's own version the collection's listing (kept by
-	// tree id) gives the direct members without a lookup each.
-	var listed []member
-	if to == c.Snapshot.Commit() && n.Collection {
-		if listed, err = membersOf(c.Snapshot, n); err != nil {
+	atHead := to == c.Snapshot.Commit() && n.Collection
+	// An initial sync at level 1 answers for every member: the
+	// collection's listing (kept by tree id) is what a diff from nothing
+	// would find, in the same order.
+	var initial []*Node
+	var members [][]string
+	var listed []member // the listing, to find changed direct members without a lookup each
+	if from == "" && !req.infinite && atHead {
+		if initial, err = n.Children(); err != nil {
 			return 0, nil, err
 		}
-	}
-	var members [][]string
-	if from == "" && !req.infinite && listed != nil {
-		// An initial sync at level 1 lists every member: the listing is
-		// what a diff from nothing would find, in the same order.
-		members = memberSegs(n.Segs, listed)
 	} else {
 		changes, err := s.Store.Changes(ctx, n.Path(), from, to)
 		if errors.Is(err, gitstore.ErrUnknownCommit) {
@@ -205,18 +203,25 @@ func runSyncCollection(ctx context.Context, c *Call, n *Node, body *etree.Elemen
 			return 0, nil, err
 		}
 		members = collectMembers(n.Segs, changes, req.infinite)
+		if atHead {
+			if listed, err = membersOf(c.Snapshot, n); err != nil {
+				return 0, nil, err
+			}
+		}
 	}
 	ms := NewMultistatus()
 	view := &Call{Server: s, HTTP: c.HTTP, User: c.User, Snapshot: snap, SnapshotTime: snap.Time()}
-	for i, segs := range members {
+	for i := range max(len(initial), len(members)) {
 		Pace(i)
-		node, err := syncMember(snap, n, listed, segs, s.logger())
-		if err != nil {
+		var node *Node
+		if initial != nil {
+			node = initial[i]
+		} else if node, err = syncMember(snap, n, listed, members[i], s.logger()); err != nil {
 			return 0, nil, err
 		}
 		if node == nil {
 			if from != "" { // an initial sync leaves removed members out
-				ms.Add(hrefOf(segs, false)).Status(http.StatusNotFound)
+				ms.Add(hrefOf(members[i], false)).Status(http.StatusNotFound)
 			}
 			continue
 		}
