@@ -145,7 +145,7 @@ func (s *Store) diffTrees(ctx context.Context, prefix string, a, b plumbing.Hash
 		}
 		return nil
 	}
-	return pairEntries(ta, tb, s.hintFor(ta, tb), func(x, y *treeEntry) error {
+	return pairEntries(ta, tb, func(x, y *treeEntry) error {
 		switch {
 		case y == nil:
 			return emit(*x, false)
@@ -164,8 +164,8 @@ func (s *Store) diffTrees(ctx context.Context, prefix string, a, b plumbing.Hash
 // another id (and kind) on each side, else the one side that has it
 // (the other nil). The entries both encodings start and end with are
 // skipped at the speed of a memory comparison.
-func pairEntries(a, b *tree, hint *spliceHint, f func(x, y *treeEntry) error) error {
-	head, tailA, tailB := sharedEnds(a, b, hint)
+func pairEntries(a, b *tree, f func(x, y *treeEntry) error) error {
+	head, tailA, tailB := sharedEnds(a, b)
 	ka, kb := &cursor{t: a}, &cursor{t: b}
 	endA, endB := a.len()-tailA, b.len()-tailB
 	i, j := head, head
@@ -209,18 +209,10 @@ func pairEntries(a, b *tree, hint *spliceHint, f func(x, y *treeEntry) error) er
 
 // sharedEnds returns how many entries a and b share at their start, and
 // how many at their end (counted in each, not overlapping the start).
-// Equal bytes up to an entry boundary are equal entries.
-//
-// hint, when not nil, gives a prefix and a suffix the two encodings are
-// known to share (from the splice that made one from the other), so
-// they need not be compared.
-func sharedEnds(a, b *tree, hint *spliceHint) (head, tailA, tailB int) {
-	var p int
-	if hint != nil {
-		p = min(hint.pre, a.size(), b.size())
-	} else {
-		p = commonPrefixTrees(a, b)
-	}
+// Equal bytes up to an entry boundary are equal entries. Chunks the two
+// versions share are skipped without comparing them.
+func sharedEnds(a, b *tree) (head, tailA, tailB int) {
+	p := commonPrefixTrees(a, b)
 	// The entries wholly inside the common prefix (of a; at the same
 	// offsets in b).
 	head = max(sort.Search(a.len()+1, func(i int) bool { return a.off(i) > p })-1, 0)
@@ -228,12 +220,7 @@ func sharedEnds(a, b *tree, hint *spliceHint) (head, tailA, tailB int) {
 	for head > 0 && (a.off(head) > b.size() || a.off(head) != b.off(head)) {
 		head--
 	}
-	var q int
-	if hint != nil {
-		q = min(hint.suf, a.size()-a.off(head), b.size()-b.off(head))
-	} else {
-		q = commonSuffixTrees(a, b, a.off(head), b.off(head))
-	}
+	q := commonSuffixTrees(a, b, a.off(head), b.off(head))
 	// The entries of a that start inside the common suffix...
 	k := a.len() - sort.Search(a.len(), func(i int) bool { return i >= head && a.off(i) >= a.size()-q })
 	k = min(k, b.len()-head)
@@ -314,26 +301,6 @@ func commonSuffixTrees(a, b *tree, fromA, fromB int) int {
 		}
 	}
 	return min(q, limit)
-}
-
-// spliceHint records how a tree was made from its previous version, base:
-// the lengths of the encoding's prefix and suffix the splice left as
-// they were (at least; the versions may share more).
-type spliceHint struct {
-	base     plumbing.Hash
-	pre, suf int
-}
-
-// hintFor returns the splice hint relating trees a and b, when one was
-// made from the other by a commit of this process, else nil.
-func (s *Store) hintFor(a, b *tree) *spliceHint {
-	if h, ok := s.hints.Get(b.hash); ok && h.base == a.hash {
-		return &h
-	}
-	if h, ok := s.hints.Get(a.hash); ok && h.base == b.hash {
-		return &h
-	}
-	return nil
 }
 
 // commonPrefix is the length of the longest common prefix of x and y.

@@ -272,7 +272,7 @@ func (s *Store) deltaHints(objs map[plumbing.Hash]rawObject) {
 		if err1 != nil || err2 != nil {
 			return
 		}
-		pairEntries(to, tn, s.hintFor(to, tn), func(f, e *treeEntry) error {
+		pairEntries(to, tn, func(f, e *treeEntry) error {
 			switch {
 			case f == nil || e == nil:
 			case e.isDir():

@@ -103,9 +103,6 @@ type Store struct {
 	sizes *gencache.Cache[plumbing.Hash, int64]
 	// blobs holds the content of small files recently read.
 	blobs *gencache.Cache[plumbing.Hash, []byte]
-	// hints records how recently built trees were spliced from their
-	// previous versions, so diffs between them need not compare bytes.
-	hints *gencache.Cache[plumbing.Hash, spliceHint]
 	head  atomic.Pointer[Snapshot]
 
 	writeSem chan struct{} // held while a batch is built
@@ -162,7 +159,6 @@ func open(ctx context.Context, b backend, d *diskBackend, o Options) (*Store, er
 		comms:    gencache.New[plumbing.Hash](1<<9, func(*commitObj) int { return 1 }),
 		sizes:    gencache.New[plumbing.Hash](1<<15, func(int64) int { return 1 }),
 		blobs:    gencache.New[plumbing.Hash](2<<20, func(b []byte) int { return len(b) + 64 }),
-		hints:    gencache.New[plumbing.Hash, spliceHint](1<<12, nil),
 		writeSem: make(chan struct{}, 1),
 		inflight: map[plumbing.Hash]rawObject{},
 		closed:   make(chan struct{}),

@@ -329,7 +329,6 @@ func (t *Txn) build(m *mdir) (h plumbing.Hash, empty bool, err error) {
 		if m.base != emptyTree {
 			o.base, o.baseSize = m.base, old.size()
 			o.hinted, o.pre, o.suf = true, pre, suf
-			t.s.hints.Add(o.hash, spliceHint{base: m.base, pre: pre, suf: suf})
 		}
 		t.objs[o.hash] = o
 		t.s.trees.Add(o.hash, nt)
