@@ -2,6 +2,8 @@ package caldav
 
 import (
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/gocaldav/gocaldav/dav"
 )
@@ -15,6 +17,10 @@ import (
 // parsing).
 type calendarIndex struct {
 	members []indexedMember
+	// bounds holds, per component type some member has, every member's
+	// span of that type in whole seconds, in member order: a time-range
+	// prefilter then reads one flat array instead of 10,000 spans.
+	bounds map[string][]secondsInterval
 }
 
 // indexedMember is one object member of an indexed calendar.
@@ -23,6 +29,38 @@ type indexedMember struct {
 	// span is nil when the object has none (not iCalendar, or unreadable):
 	// such a member is always evaluated the slow way.
 	span *span
+}
+
+// secondsInterval is an interval in Unix seconds, widened to whole
+// seconds; open ends are math.MinInt64 and math.MaxInt64. A member
+// without the component has start > end, which meets no range.
+type secondsInterval struct{ start, end int64 }
+
+var (
+	openSeconds   = secondsInterval{math.MinInt64, math.MaxInt64}
+	absentSeconds = secondsInterval{math.MaxInt64, math.MinInt64}
+)
+
+// secondsOf converts iv, widening it to whole seconds.
+func secondsOf(iv interval) secondsInterval {
+	out := openSeconds
+	if !iv.start.IsZero() {
+		out.start = floorSeconds(iv.start)
+	}
+	if !iv.end.IsZero() {
+		out.end = ceilSeconds(iv.end)
+	}
+	return out
+}
+
+func floorSeconds(t time.Time) int64 { return t.Unix() } // Unix floors
+
+func ceilSeconds(t time.Time) int64 {
+	s := t.Unix()
+	if t.Nanosecond() > 0 {
+		s++
+	}
+	return s
 }
 
 // calendarIndexMembers bounds the members the indexes of all calendars
@@ -41,7 +79,7 @@ func (h *handler) calendarIndexOf(cal *dav.Node) (*calendarIndex, error) {
 	if err != nil {
 		return nil, fmt.Errorf("caldav: listing %s: %w", cal.Href(), err)
 	}
-	idx := &calendarIndex{members: make([]indexedMember, 0, len(kids))}
+	idx := &calendarIndex{members: make([]indexedMember, 0, len(kids)), bounds: map[string][]secondsInterval{}}
 	for i, k := range kids {
 		if k.Collection {
 			continue
@@ -51,10 +89,78 @@ func (h *handler) calendarIndexOf(cal *dav.Node) (*calendarIndex, error) {
 		if s, err := h.spanFor(k); err == nil {
 			m.span = s
 		}
-		idx.members = append(idx.members, m)
+		idx.add(m)
 	}
 	if cal.Hash != "" {
 		h.calIndexes.Put(cal.Hash, idx)
 	}
 	return idx, nil
+}
+
+// add appends member m, extending the bounds of every component type.
+func (idx *calendarIndex) add(m indexedMember) {
+	at := len(idx.members)
+	idx.members = append(idx.members, m)
+	if m.span != nil {
+		for _, c := range m.span.comps {
+			if _, ok := idx.bounds[c.name]; !ok {
+				b := make([]secondsInterval, at, cap(idx.members))
+				for j := range b {
+					b[j] = absentSeconds
+					if idx.members[j].span == nil {
+						b[j] = openSeconds
+					}
+				}
+				idx.bounds[c.name] = b
+			}
+		}
+	}
+	for name, b := range idx.bounds {
+		v := openSeconds
+		if m.span != nil {
+			v = absentSeconds
+			if c, ok := m.span.comp(name); ok {
+				v = secondsOf(c.iv)
+			}
+		}
+		idx.bounds[name] = append(b, v)
+	}
+}
+
+// candidates calls f with the number of each member a time-range
+// prefilter p does not exclude, in order, until f fails.
+func (idx *calendarIndex) candidates(p prefilter, f func(i int) error) error {
+	type rule struct {
+		bounds     []secondsInterval
+		start, end int64
+	}
+	rules := make([]rule, 0, len(p))
+	for _, r := range p {
+		b, ok := idx.bounds[r.comp]
+		if !ok {
+			return nil // no member has the component
+		}
+		x := rule{bounds: b, start: math.MinInt64, end: math.MaxInt64}
+		if !r.start.IsZero() {
+			x.start = floorSeconds(r.start)
+		}
+		if !r.end.IsZero() {
+			x.end = ceilSeconds(r.end)
+		}
+		rules = append(rules, x)
+	}
+next:
+	for i := range idx.members {
+		for _, r := range rules {
+			// The interval is closed: it misses [start, end) when it
+			// begins at or after end or ends before start.
+			if iv := r.bounds[i]; iv.start >= r.end || iv.end < r.start {
+				continue next
+			}
+		}
+		if err := f(i); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -215,17 +215,18 @@ func (h *handler) calendarQuery(ctx context.Context, c *dav.Call, n *dav.Node, r
 		}
 		return http.StatusMultiStatus, q.ms, nil
 	}
-	for i, m := range index.members {
+	visited := 0
+	err = index.candidates(q.pre, func(i int) error {
 		if err := ctx.Err(); err != nil {
-			return 0, nil, err
+			return err
 		}
-		dav.Pace(i)
-		if m.span != nil && q.pre.excludes(m.span) {
-			continue // its instances lie elsewhere in time
-		}
-		if err := q.visit(ctx, calendar.Member(m.name, m.hash, m.propID), m.span); err != nil {
-			return 0, nil, err
-		}
+		dav.Pace(visited)
+		visited++
+		m := &index.members[i]
+		return q.visit(ctx, calendar.Member(m.name, m.hash, m.propID), m.span)
+	})
+	if err != nil {
+		return 0, nil, err
 	}
 	return http.StatusMultiStatus, q.ms, nil
 }

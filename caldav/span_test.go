@@ -232,3 +232,65 @@ func randomRangeQuery(t *testing.T, r *rand.Rand, q int) (comp string, start, en
 	f = compFilter(t, comp, `<C:time-range start="`+start.Format("20060102T150405Z")+`" end="`+end.Format("20060102T150405Z")+`"/>`)
 	return comp, start, end, f
 }
+
+// TestIndexCandidatesAgreeWithSpans: the calendar index's flat bounds
+// keep exactly the members the spans keep, for ranges with open ends,
+// sub-second ends and two components at once, with members that have no
+// span and members that lack the component.
+func TestIndexCandidatesAgreeWithSpans(t *testing.T) {
+	r := rand.New(rand.NewSource(6764))
+	objects := spanEvents(r, 200)
+	objects = append(objects, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VTODO\r\nUID:todo\r\nDTSTAMP:20250101T000000Z\r\nDUE:20260301T000000Z\r\nEND:VTODO\r\nEND:VCALENDAR\r\n")
+	_, spans := parseWithSpans(t, objects)
+	idx := &calendarIndex{bounds: map[string][]secondsInterval{}}
+	for i, s := range spans {
+		if i%37 == 5 {
+			s = nil // unreadable: never excluded
+		}
+		idx.add(indexedMember{name: fmt.Sprint(i), span: s})
+	}
+	kept := 0
+	for q := 0; q < 60; q++ {
+		start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.Int63n(int64(3 * 365 * 24 * time.Hour))))
+		end := start.Add(time.Duration(1 + r.Int63n(int64(40*24*time.Hour))))
+		if c, ok := spans[r.Intn(len(spans))].comp("VEVENT"); ok && q%4 == 3 && !c.iv.start.IsZero() {
+			// Ranges that touch a member's bounds: starting where it
+			// ends, ending where it starts.
+			start, end = c.iv.end, c.iv.end.Add(time.Hour)
+			if r.Intn(2) == 0 {
+				start, end = c.iv.start.Add(-time.Hour), c.iv.start
+			}
+		}
+		switch q % 6 {
+		case 1:
+			start = time.Time{}
+		case 2:
+			end = time.Time{}
+		}
+		var pre prefilter
+		for _, comp := range [][]string{{"VEVENT"}, {"VJOURNAL"}, {"VEVENT", "VJOURNAL"}}[q%3] {
+			pre = append(pre, struct {
+				comp  string
+				start time.Time
+				end   time.Time
+			}{comp, start, end})
+		}
+		var got []int
+		if err := idx.candidates(pre, func(i int) error { got = append(got, i); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		var want []int
+		for i, m := range idx.members {
+			if m.span == nil || !pre.excludes(m.span) {
+				want = append(want, i)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("query %d [%v, %v) %v: index keeps %v, spans keep %v", q, start, end, pre, got, want)
+		}
+		kept += len(got)
+	}
+	if kept == 0 || kept == 60*len(objects) {
+		t.Fatalf("kept %d of %d: the queries test nothing", kept, 60*len(objects))
+	}
+}
