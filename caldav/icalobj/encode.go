@@ -60,18 +60,9 @@ func (e *encoder) comp(c *ical.Component) {
 	// Ranks are looked up once per property, not per comparison.
 	ranked := make([]rankedName, 0, len(c.Props))
 	for n, props := range c.Props {
-		r, ok := orderRank[n]
-		if !ok {
-			r = len(order)
-		}
-		ranked = append(ranked, rankedName{r, n, props})
+		ranked = append(ranked, rankedName{rankOf(n), n, props})
 	}
-	slices.SortFunc(ranked, func(a, b rankedName) int {
-		if a.rank != b.rank {
-			return a.rank - b.rank
-		}
-		return strings.Compare(a.name, b.name)
-	})
+	slices.SortFunc(ranked, compareRanked)
 	for _, rn := range ranked {
 		for i := range rn.props {
 			p := &rn.props[i]
@@ -90,6 +81,43 @@ func (e *encoder) comp(c *ical.Component) {
 		e.comp(ch)
 	}
 	e.writeLine(append(append(e.line[:0], "END:"...), c.Name...))
+}
+
+// rankOf is the place of property name in order (len(order) for the
+// rest).
+func rankOf(name string) int {
+	if r, ok := orderRank[name]; ok {
+		return r
+	}
+	return len(order)
+}
+
+func compareRanked(a, b rankedName) int {
+	if a.rank != b.rank {
+		return a.rank - b.rank
+	}
+	return strings.Compare(a.name, b.name)
+}
+
+// PropNames appends to names the names of props and the extra names
+// props lacks, in the order Encode writes properties: those in its fixed
+// list first, in that order, then the rest by name.
+func PropNames(names []string, props ical.Props, extra ...string) []string {
+	var buf [24]rankedName
+	ranked := buf[:0]
+	for n := range props {
+		ranked = append(ranked, rankedName{rank: rankOf(n), name: n})
+	}
+	for _, n := range extra {
+		if _, ok := props[n]; !ok {
+			ranked = append(ranked, rankedName{rank: rankOf(n), name: n})
+		}
+	}
+	slices.SortFunc(ranked, compareRanked)
+	for _, r := range ranked {
+		names = append(names, r.name)
+	}
+	return names
 }
 
 // rankedName is a property name with its place in order (len(order)

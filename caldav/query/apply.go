@@ -15,6 +15,9 @@ func (cd *CalendarData) Render(stored []byte, cal *ical.Calendar, o Options) ([]
 	if cd.Identity() {
 		return stored, nil
 	}
+	if cd.Expand != nil && cd.Comp == nil && cd.LimitFreeBusySet == nil {
+		return expandText(cal, cd.Expand, o)
+	}
 	out, err := cd.Apply(cal, o)
 	if err != nil {
 		return nil, err

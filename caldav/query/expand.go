@@ -104,27 +104,17 @@ func zonedToUTC(c *ical.Component, ctx recur.Context) error {
 	for name, props := range c.Props {
 		var out []ical.Prop // a copy, made at the first change
 		for i := range props {
-			p := &props[i]
-			if p.Params.Get(ical.PropTimezoneID) == "" {
+			if !isZoned(&props[i]) {
 				continue
 			}
-			items, err := value.PropList(p)
+			p, err := utcProp(&props[i], ctx)
 			if err != nil {
-				return dataErr(fmt.Errorf("%s: %w", name, err))
-			}
-			var vals []string
-			for _, it := range items {
-				s, err := utcText(it, ctx)
-				if err != nil {
-					return dataErr(fmt.Errorf("%s: %w", name, err))
-				}
-				vals = append(vals, s)
+				return err
 			}
 			if out == nil {
 				out = slices.Clone(props)
 			}
-			out[i] = ical.Prop{Name: p.Name, Value: strings.Join(vals, ","), Params: maps.Clone(p.Params)}
-			out[i].Params.Del(ical.PropTimezoneID)
+			out[i] = p
 		}
 		if out != nil {
 			c.Props[name] = out
@@ -136,6 +126,42 @@ func zonedToUTC(c *ical.Component, ctx recur.Context) error {
 		}
 	}
 	return nil
+}
+
+// isZoned reports whether p carries a TZID.
+func isZoned(p *ical.Prop) bool { return p.Params.Get(ical.PropTimezoneID) != "" }
+
+// hasZoned reports whether a property of c or of its subcomponents
+// carries a TZID.
+func hasZoned(c *ical.Component) bool {
+	for _, props := range c.Props {
+		for i := range props {
+			if isZoned(&props[i]) {
+				return true
+			}
+		}
+	}
+	return slices.ContainsFunc(c.Children, hasZoned)
+}
+
+// utcProp is p, which carries a TZID, with its values in UTC and without
+// the TZID.
+func utcProp(p *ical.Prop, ctx recur.Context) (ical.Prop, error) {
+	items, err := value.PropList(p)
+	if err != nil {
+		return ical.Prop{}, dataErr(fmt.Errorf("%s: %w", p.Name, err))
+	}
+	vals := make([]string, 0, len(items))
+	for _, it := range items {
+		s, err := utcText(it, ctx)
+		if err != nil {
+			return ical.Prop{}, dataErr(fmt.Errorf("%s: %w", p.Name, err))
+		}
+		vals = append(vals, s)
+	}
+	out := ical.Prop{Name: p.Name, Value: strings.Join(vals, ","), Params: maps.Clone(p.Params)}
+	out.Params.Del(ical.PropTimezoneID)
+	return out, nil
 }
 
 // shallowComp copies a component tree's maps and child lists but shares
