@@ -2,27 +2,51 @@ package rrule
 
 import "time"
 
+// day is a date, with what the day-level BYxxx parts read from it.
+type day struct {
+	y  int
+	m  time.Month
+	md int          // day of the month
+	wd time.Weekday // day of the week
+	yd int          // day of the year
+}
+
+func dayOf(t time.Time) day {
+	y, m, md := t.Date()
+	return day{y: y, m: m, md: md, wd: t.Weekday(), yd: t.YearDay()}
+}
+
+// next is the following day.
+func (d day) next() day {
+	d.md, d.yd, d.wd = d.md+1, d.yd+1, (d.wd+1)%7
+	if d.md > daysInMonth(d.y, d.m) {
+		d.md, d.m = 1, d.m+1
+		if d.m > time.December {
+			d.y, d.m, d.yd = d.y+1, time.January, 1
+		}
+	}
+	return d
+}
+
 // dayOK applies the day-level BYxxx parts (BYMONTH, BYWEEKNO, BYYEARDAY,
-// BYMONTHDAY, BYDAY) to the date of d.
-func (it *Iterator) dayOK(d time.Time) bool {
+// BYMONTHDAY, BYDAY) to d.
+func (it *Iterator) dayOK(d day) bool {
 	r := it.r
-	y, m, md := d.Date()
-	if len(it.months) > 0 && !contains(it.months, int(m)) {
+	if len(it.months) > 0 && !contains(it.months, int(d.m)) {
 		return false
 	}
-	if len(r.ByWeekNo) > 0 && (r.Freq != Yearly || !weekNoOK(d, r.WeekStart, r.ByWeekNo)) {
+	if len(r.ByWeekNo) > 0 && (r.Freq != Yearly || !weekNoOK(time.Date(d.y, d.m, d.md, 0, 0, 0, 0, time.UTC), r.WeekStart, r.ByWeekNo)) {
 		return false
 	}
 	if len(r.ByYearDay) > 0 {
-		yd := d.YearDay()
-		ylen := daysInYear(y)
-		if !contains(r.ByYearDay, yd) && !contains(r.ByYearDay, yd-ylen-1) {
+		ylen := daysInYear(d.y)
+		if !contains(r.ByYearDay, d.yd) && !contains(r.ByYearDay, d.yd-ylen-1) {
 			return false
 		}
 	}
 	if len(it.mdays) > 0 {
-		mlen := daysInMonth(y, m)
-		if !contains(it.mdays, md) && !contains(it.mdays, md-mlen-1) {
+		mlen := daysInMonth(d.y, d.m)
+		if !contains(it.mdays, d.md) && !contains(it.mdays, d.md-mlen-1) {
 			return false
 		}
 	}
@@ -35,12 +59,10 @@ func (it *Iterator) dayOK(d time.Time) bool {
 // weekdayOK applies BYDAY. An ordinal ("2TU", "-1SU") counts within the
 // month for MONTHLY rules and YEARLY rules with BYMONTH, within the year
 // for other YEARLY rules, and is ignored otherwise (and with BYWEEKNO).
-func (it *Iterator) weekdayOK(d time.Time) bool {
+func (it *Iterator) weekdayOK(d day) bool {
 	r := it.r
-	y, m, md := d.Date()
-	wd := d.Weekday()
 	for _, w := range it.days {
-		if w.Day != wd {
+		if w.Day != d.wd {
 			continue
 		}
 		if w.N == 0 || len(r.ByWeekNo) > 0 {
@@ -49,9 +71,9 @@ func (it *Iterator) weekdayOK(d time.Time) bool {
 		var idx, length int
 		switch {
 		case r.Freq == Monthly || (r.Freq == Yearly && len(it.months) > 0):
-			idx, length = md, daysInMonth(y, m)
+			idx, length = d.md, daysInMonth(d.y, d.m)
 		case r.Freq == Yearly:
-			idx, length = d.YearDay(), daysInYear(y)
+			idx, length = d.yd, daysInYear(d.y)
 		default:
 			return true
 		}
@@ -90,10 +112,25 @@ func weekNoOK(d time.Time, wkst time.Weekday, weeks []int) bool {
 	return contains(weeks, n) || contains(weeks, n-total-1)
 }
 
+// daysInMonth is the length of month m of year y (proleptic Gregorian).
 func daysInMonth(y int, m time.Month) int {
-	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	switch m {
+	case time.February:
+		if isLeap(y) {
+			return 29
+		}
+		return 28
+	case time.April, time.June, time.September, time.November:
+		return 30
+	}
+	return 31
 }
 
 func daysInYear(y int) int {
-	return time.Date(y, 12, 31, 0, 0, 0, 0, time.UTC).YearDay()
+	if isLeap(y) {
+		return 366
+	}
+	return 365
 }
+
+func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }

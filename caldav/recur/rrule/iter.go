@@ -41,24 +41,55 @@ type Options struct {
 
 // Iterator yields the occurrences of a Rule in increasing order.
 type Iterator struct {
-	r        *Rule
-	start    time.Time // DTSTART wall clock
-	opts     Options
-	k        int64 // next period index
-	buf      []time.Time
-	done     bool
-	err      error
-	steps    int
-	remain   int // remaining COUNT, -1 without COUNT
-	months   []int
-	mdays    []int
-	days     []WeekdayNum
-	times    []clock // time set for FREQ >= DAILY
-	unitSecs int64   // period length in seconds for sub-daily FREQ
+	r      *Rule
+	start  time.Time // DTSTART wall clock
+	opts   Options
+	k      int64       // next period index
+	buf    []time.Time // occurrences made; those from pos on are not returned yet
+	pos    int
+	cands  []time.Time // scratch for one period's candidates
+	done   bool
+	err    error
+	steps  int
+	remain int // remaining COUNT, -1 without COUNT
+	months []int
+	mdays  []int
+	days   []WeekdayNum
+	times  []clock // time set for FREQ >= DAILY
+	// weekDays holds, for a WEEKLY rule whose only day-level part is
+	// BYDAY without ordinals, the days of the week it takes, as
+	// offsets from the week's start, in order.
+	weekDays []int
+	unitSecs int64 // period length in seconds for sub-daily FREQ
 	anchor   time.Time
 }
 
 type clock struct{ h, m, s int }
+
+// on is the time c of the day that starts at midnight (a UTC wall time).
+func (c clock) on(midnight time.Time) time.Time {
+	return midnight.Add(time.Duration(c.h)*time.Hour + time.Duration(c.m)*time.Minute + time.Duration(c.s)*time.Second)
+}
+
+// weekOffsets returns the days of the week in days as offsets from the
+// week start wkst, in order without repeats; nil when a day has an
+// ordinal.
+func weekOffsets(days []WeekdayNum, wkst time.Weekday) []int {
+	var seen [7]bool
+	for _, d := range days {
+		if d.N != 0 {
+			return nil
+		}
+		seen[(int(d.Day)-int(wkst)+7)%7] = true
+	}
+	out := []int{}
+	for off, ok := range seen {
+		if ok {
+			out = append(out, off)
+		}
+	}
+	return out
+}
 
 // Iterator returns an iterator over the occurrences of r for a component
 // whose DTSTART has the wall clock dtstart. It applies the RFC 5545
@@ -89,6 +120,9 @@ func (r *Rule) Iterator(dtstart time.Time, o Options) *Iterator {
 		it.times = timeSet(r, dtstart)
 	}
 	it.anchor = it.periodAnchor()
+	if r.Freq == Weekly && len(it.months) == 0 && len(it.mdays) == 0 && len(r.ByWeekNo) == 0 && len(r.ByYearDay) == 0 {
+		it.weekDays = weekOffsets(it.days, r.WeekStart)
+	}
 	switch r.Freq {
 	case Hourly:
 		it.unitSecs = 3600
@@ -261,14 +295,15 @@ func (it *Iterator) Err() error { return it.err }
 // Next returns the next occurrence (a wall clock) and true, or false when
 // the rule is exhausted, the limit is reached or the work bound is hit.
 func (it *Iterator) Next() (time.Time, bool) {
-	for len(it.buf) == 0 {
+	for it.pos == len(it.buf) {
 		if it.done {
 			return time.Time{}, false
 		}
+		it.buf, it.pos = it.buf[:0], 0
 		it.fill()
 	}
-	t := it.buf[0]
-	it.buf = it.buf[1:]
+	t := it.buf[it.pos]
+	it.pos++
 	return t, true
 }
 
@@ -336,7 +371,7 @@ func (it *Iterator) candidates(ps time.Time) ([]time.Time, int64) {
 	r := it.r
 	if r.Freq < Daily {
 		switch {
-		case !it.dayOK(ps):
+		case !it.dayOK(dayOf(ps)):
 			y, m, d := ps.Date()
 			return nil, it.firstPeriodAtOrAfter(time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC))
 		case r.Freq < Hourly && len(r.ByHour) > 0 && !contains(r.ByHour, ps.Hour()):
@@ -346,17 +381,31 @@ func (it *Iterator) candidates(ps time.Time) ([]time.Time, int64) {
 		}
 		return it.subDaily(ps), 0
 	}
-	first, last := ps, ps
+	if it.weekDays != nil {
+		out := it.cands[:0]
+		for _, off := range it.weekDays {
+			midnight := ps.Add(time.Duration(off) * 24 * time.Hour)
+			for _, c := range it.times {
+				out = append(out, c.on(midnight))
+			}
+		}
+		it.cands = out
+		return out, 0
+	}
+	days := 1
 	switch r.Freq {
 	case Yearly:
-		last = ps.AddDate(1, 0, -1)
+		days = daysInYear(ps.Year())
 	case Monthly:
-		last = ps.AddDate(0, 1, -1)
+		days = daysInMonth(ps.Year(), ps.Month())
 	case Weekly:
-		last = ps.AddDate(0, 0, 6)
+		days = 7
 	}
-	var out []time.Time
-	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
+	// Wall times are UTC, which has no DST: a day is 24 hours, and a
+	// day's first date is enough to step through the period.
+	out := it.cands[:0]
+	d := dayOf(ps)
+	for i := 0; i < days; i, d = i+1, d.next() {
 		if !it.dayOK(d) {
 			continue
 		}
@@ -364,11 +413,12 @@ func (it *Iterator) candidates(ps time.Time) ([]time.Time, int64) {
 			it.err, it.done = ErrStepLimit, true
 			return nil, 0
 		}
-		y, m, dd := d.Date()
+		midnight := ps.Add(time.Duration(i) * 24 * time.Hour)
 		for _, c := range it.times {
-			out = append(out, time.Date(y, m, dd, c.h, c.m, c.s, 0, time.UTC))
+			out = append(out, c.on(midnight))
 		}
 	}
+	it.cands = out
 	return out, 0
 }
 

@@ -2,6 +2,8 @@ package rrule
 
 import (
 	"errors"
+	"fmt"
+	"math/rand"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +151,72 @@ func TestParseErrors(t *testing.T) {
 	}
 	if _, err := Parse("FREQ=DAILY;X-FOO=1"); err != nil {
 		t.Errorf("X- part should be ignored: %v", err)
+	}
+}
+
+// TestDayNext: stepping a day at a time agrees with the time package on
+// every field over four centuries (leap years, month and year ends).
+func TestDayNext(t *testing.T) {
+	d := dayOf(time.Date(1899, 12, 31, 0, 0, 0, 0, time.UTC))
+	for at := time.Date(1899, 12, 31, 0, 0, 0, 0, time.UTC); at.Year() < 2300; {
+		at = at.AddDate(0, 0, 1)
+		d = d.next()
+		if want := dayOf(at); d != want {
+			t.Fatalf("after %v: %+v, want %+v", at.AddDate(0, 0, -1), d, want)
+		}
+	}
+}
+
+// TestWeeklyShortcut: a WEEKLY rule with plain BYDAY days yields the
+// same occurrences whether its candidates come from the day offsets or
+// from testing each day of the week.
+func TestWeeklyShortcut(t *testing.T) {
+	r := rand.New(rand.NewSource(5545))
+	names := []string{"SU", "MO", "TU", "WE", "TH", "FR", "SA"}
+	tried := 0
+	for i := 0; i < 300; i++ {
+		rule := fmt.Sprintf("FREQ=WEEKLY;INTERVAL=%d;WKST=%s", 1+r.Intn(3), names[r.Intn(7)])
+		if r.Intn(4) > 0 {
+			var days []string
+			for _, n := range names {
+				if r.Intn(3) == 0 {
+					days = append(days, n)
+				}
+			}
+			if len(days) > 0 {
+				rule += ";BYDAY=" + strings.Join(days, ",")
+			}
+		}
+		if r.Intn(3) == 0 {
+			rule += ";BYHOUR=7,19"
+		}
+		if r.Intn(3) == 0 {
+			rule += fmt.Sprintf(";COUNT=%d", 1+r.Intn(40))
+		}
+		p, err := Parse(rule)
+		if err != nil {
+			t.Fatalf("%s: %v", rule, err)
+		}
+		start := time.Date(1990+r.Intn(30), time.Month(1+r.Intn(12)), 1+r.Intn(28), r.Intn(24), 0, 0, 0, time.UTC)
+		fast := p.Iterator(start, Options{})
+		if fast.weekDays == nil {
+			t.Fatalf("%s: no shortcut", rule)
+		}
+		slow := p.Iterator(start, Options{})
+		slow.weekDays = nil
+		for n := 0; n < 100; n++ {
+			a, okA := fast.Next()
+			b, okB := slow.Next()
+			if okA != okB || !a.Equal(b) {
+				t.Fatalf("%s from %v, occurrence %d: shortcut %v %v, day by day %v %v", rule, start, n, a, okA, b, okB)
+			}
+			if !okA {
+				break
+			}
+			tried++
+		}
+	}
+	if tried < 10000 {
+		t.Fatalf("only %d occurrences compared", tried)
 	}
 }
