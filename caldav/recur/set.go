@@ -3,7 +3,7 @@ package recur
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,7 +70,7 @@ func New(comps []*ical.Component, ctx Context) (*Set, error) {
 			return nil, err
 		}
 	}
-	sort.Slice(s.overrides, func(i, j int) bool { return s.overrides[i].rid.Before(s.overrides[j].rid) })
+	slices.SortFunc(s.overrides, func(a, b override) int { return a.rid.Compare(b.rid) })
 	return s, nil
 }
 
@@ -127,7 +127,7 @@ func (s *Set) initMaster() error {
 			s.exdates[t.Unix()] = true
 		}
 	}
-	sort.Slice(s.rdates, func(i, j int) bool { return s.rdates[i].start.Before(s.rdates[j].start) })
+	slices.SortFunc(s.rdates, func(a, b rdate) int { return a.start.Compare(b.start) })
 	return nil
 }
 
@@ -336,11 +336,11 @@ func (s *Set) Instances(start, end time.Time, lim Limits) ([]Instance, error) {
 		}
 		return true
 	})
-	sort.SliceStable(out, func(i, j int) bool {
-		if !out[i].Start.Equal(out[j].Start) {
-			return out[i].Start.Before(out[j].Start)
+	slices.SortStableFunc(out, func(a, b Instance) int {
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
 		}
-		return out[i].RecurrenceID.Before(out[j].RecurrenceID)
+		return a.RecurrenceID.Compare(b.RecurrenceID)
 	})
 	return out, err
 }
