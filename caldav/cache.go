@@ -8,6 +8,7 @@ import (
 	"github.com/emersion/go-ical"
 
 	"github.com/gocaldav/gocaldav/caldav/icalobj"
+	"github.com/gocaldav/gocaldav/caldav/query"
 	"github.com/gocaldav/gocaldav/dav"
 	"github.com/gocaldav/gocaldav/internal/gencache"
 )
@@ -25,6 +26,9 @@ type object struct {
 	// cal is the parsed object; it is shared and must not be modified.
 	// Nil when the blob is not iCalendar (err says why).
 	cal *ical.Calendar
+	// queried is cal with what queries on it work out kept alongside
+	// (nil with cal).
+	queried *query.Object
 	// uid is the UID of the object's components ("" when none).
 	uid string
 	err error
@@ -87,7 +91,7 @@ func (h *handler) uid(n *dav.Node) (string, error) {
 // the blob id data will have once stored.
 func (h *handler) remember(data []byte, cal *ical.Calendar) {
 	id := blobID(data)
-	o := &object{cal: cal, uid: uidOf(cal)}
+	o := newObject(cal)
 	h.objects.Put(id, o)
 	h.uids.Put(id, o.uid)
 }
@@ -106,7 +110,12 @@ func parseObject(data []byte) *object {
 	if err != nil {
 		return &object{err: err}
 	}
-	return &object{cal: cal, uid: uidOf(cal)}
+	return newObject(cal)
+}
+
+// newObject is the object parsed as cal.
+func newObject(cal *ical.Calendar) *object {
+	return &object{cal: cal, queried: query.NewObject(cal), uid: uidOf(cal)}
 }
 
 // uidOf returns the UID of the first component that is not a VTIMEZONE.

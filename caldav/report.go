@@ -145,7 +145,7 @@ func (r *reportRun) respond(ctx context.Context, n *dav.Node, o *object) error {
 			return fmt.Errorf("caldav: %w", err)
 		}
 	}
-	data, err := r.req.data.Render(stored, o.cal, r.h.options(r.zoneFor(n))) // o.cal is nil only for unparsed, when identity
+	data, err := r.req.data.Render(stored, o.queried, r.h.options(r.zoneFor(n))) // nil only for unparsed, when identity
 	switch {
 	case recur.IsTooMany(err):
 		return errTooMany(fmt.Sprintf("%s expands to more than %d instances", n.Href(), r.h.o.ExpandLimit))
@@ -271,7 +271,7 @@ func (q *queryRun) visit(ctx context.Context, t *dav.Node, sp *span) error {
 		h.o.Logger.WarnContext(ctx, "caldav: member is not iCalendar", "href", t.Href(), "err", o.err)
 		return nil
 	}
-	ok, err := q.filter.Match(o.cal, q.opts)
+	ok, err := q.filter.Match(o.queried, q.opts)
 	switch {
 	case recur.IsTooMany(err):
 		return errTooMany(fmt.Sprintf("%s expands to more than %d instances", t.Href(), h.o.ExpandLimit))

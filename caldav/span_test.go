@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
-	"github.com/emersion/go-ical"
 
 	"github.com/gocaldav/gocaldav/caldav/icalobj"
 	"github.com/gocaldav/gocaldav/caldav/query"
@@ -190,16 +189,18 @@ func TestTimeRangeOnlyOf(t *testing.T) {
 }
 
 // parseWithSpans parses objects and computes their spans.
-func parseWithSpans(t *testing.T, objects []string) ([]*ical.Calendar, []*span) {
+// The parsed objects are query.Objects, each used in every zone and
+// range the tests try, as a server uses them.
+func parseWithSpans(t *testing.T, objects []string) ([]*query.Object, []*span) {
 	t.Helper()
-	cals := make([]*ical.Calendar, len(objects))
+	cals := make([]*query.Object, len(objects))
 	spans := make([]*span, len(objects))
 	for i, obj := range objects {
 		cal, err := icalobj.Parse([]byte(obj))
 		if err != nil {
 			t.Fatal(err)
 		}
-		cals[i], spans[i] = cal, spanOf(cal, nil, recur.Limits{MaxInstances: spanInstances})
+		cals[i], spans[i] = query.NewObject(cal), spanOf(cal, nil, recur.Limits{MaxInstances: spanInstances})
 	}
 	return cals, spans
 }

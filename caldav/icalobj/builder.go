@@ -38,10 +38,9 @@ func (b *Builder) Prop(p *ical.Prop) {
 	b.e.writeLine(b.e.propLine(p))
 }
 
-// Repeat writes again the text written at [from, to) (offsets as Len
-// gave them).
-func (b *Builder) Repeat(from, to int) {
-	b.e.out = append(b.e.out, b.e.out[from:to]...)
+// Write appends text that is already encoded: whole, folded lines.
+func (b *Builder) Write(text []byte) {
+	b.e.out = append(b.e.out, text...)
 }
 
 // Comp writes c and its subcomponents as Encode does.

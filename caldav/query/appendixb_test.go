@@ -57,7 +57,7 @@ func matching(t testing.TB, objs map[string]*ical.Calendar, f *Filter, o Options
 	t.Helper()
 	var names []string
 	for name, cal := range objs {
-		ok, err := f.Match(cal, o)
+		ok, err := f.Match(NewObject(cal), o)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -9,16 +9,17 @@ import (
 // Render returns the calendar data to send for one object: stored
 // verbatim when the request needs no transformation (RFC 4791 allows any
 // equivalent form, and the bytes keep their ETag meaning), otherwise the
-// transformed calendar as iCalendar text. cal is the parsed form of
-// stored; it is not modified.
-func (cd *CalendarData) Render(stored []byte, cal *ical.Calendar, o Options) ([]byte, error) {
+// transformed calendar as iCalendar text. x is the parsed form of stored
+// (nil will do when the request needs no transformation); it is not
+// modified.
+func (cd *CalendarData) Render(stored []byte, x *Object, o Options) ([]byte, error) {
 	if cd.Identity() {
 		return stored, nil
 	}
 	if cd.Expand != nil && cd.Comp == nil && cd.LimitFreeBusySet == nil {
-		return expandText(cal, cd.Expand, o)
+		return expandText(x, cd.Expand, o)
 	}
-	out, err := cd.Apply(cal, o)
+	out, err := cd.Apply(x.Calendar(), o)
 	if err != nil {
 		return nil, err
 	}

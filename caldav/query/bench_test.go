@@ -52,7 +52,7 @@ func BenchmarkTimeRangeMatch10k(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		matches = 0
 		for _, cal := range cals {
-			ok, err := f.Match(cal, Options{})
+			ok, err := f.Match(NewObject(cal), Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

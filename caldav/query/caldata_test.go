@@ -172,7 +172,7 @@ END:VCALENDAR`},
 				t.Fatal("request should transform")
 			}
 			before := string(icalobj.EncodeBytes(objs[tc.obj]))
-			got, err := cd.Render(nil, objs[tc.obj], Options{})
+			got, err := cd.Render(nil, NewObject(objs[tc.obj]), Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,28 +11,28 @@ import (
 )
 
 // expandText is expand followed by icalobj.EncodeBytes, written without
-// building a component per instance. The first instance taken from a
-// component (a master or an override) is written property by property,
-// noting where the lines that differ between instances go; every later
-// instance of that component copies the rest from there. The text is
-// the same, byte for byte (TestExpandTextMatchesExpand).
-func expandText(cal *ical.Calendar, tr *TimeRange, o Options) ([]byte, error) {
-	w := expansionWriter{b: icalobj.NewBuilder(2048), ctx: o.context(cal)}
-	w.b.Begin(cal.Name)
-	w.names = icalobj.PropNames(w.names[:0], cal.Props)
-	for _, name := range w.names {
-		w.b.Props(cal.Props[name])
-	}
-	for _, g := range recur.Groups(cal) {
+// building a component per instance: each component that instances take
+// their properties from (a master or an override) is encoded once, as an
+// instanceTemplate kept with the object, and an instance writes only the
+// lines that differ from one instance to the next. The text is the same,
+// byte for byte (TestExpandTextMatchesExpand).
+func expandText(x *Object, tr *TimeRange, o Options) ([]byte, error) {
+	cal := x.Calendar()
+	ctx := o.context(cal)
+	b := icalobj.NewBuilder(2048)
+	b.Write(x.headText())
+	for i, g := range x.groupList() {
 		if !recurringComps[g.Name] {
 			for _, c := range g.Components {
-				if err := w.comp(c); err != nil {
+				t, err := x.template(c, ctx, false)
+				if err != nil {
 					return nil, err
 				}
+				t.write(b, recur.Instance{}, false)
 			}
 			continue
 		}
-		set, err := recur.New(g.Components, w.ctx)
+		set, err := x.set(i, ctx)
 		if err != nil {
 			return nil, dataErr(err)
 		}
@@ -42,66 +42,60 @@ func expandText(cal *ical.Calendar, tr *TimeRange, o Options) ([]byte, error) {
 		}
 		withRID := set.Recurring() || len(g.Components) > 1
 		for _, in := range insts {
-			if err := w.instance(in, withRID); err != nil {
+			t, err := x.template(in.Component, ctx, true)
+			if err != nil {
 				return nil, err
 			}
+			t.write(b, in, withRID)
 		}
 	}
-	w.b.End(cal.Name)
-	return w.b.Bytes(), nil
+	b.End(cal.Name)
+	return b.Bytes(), nil
 }
 
-// expansionWriter writes one object's expansion.
-type expansionWriter struct {
-	b     *icalobj.Builder
-	ctx   recur.Context
-	names []string // scratch
-	// written lists the components written so far, with where their
-	// text is: few per object, so a linear search.
-	written []instanceTemplate
+// calendarHead is the BEGIN line of cal and its properties, as encoded.
+func calendarHead(cal *ical.Calendar) []byte {
+	b := icalobj.NewBuilder(256)
+	b.Begin(cal.Name)
+	for _, name := range icalobj.PropNames(nil, cal.Props) {
+		b.Props(cal.Props[name])
+	}
+	return b.Bytes()
 }
 
-// instanceTemplate is where an instance of component of was written:
-// text to copy for the next instance, and slots between the pieces.
+// instanceTemplate is the encoded text of one component's instances (what
+// instanceComp makes of it): text with slots for the lines each instance
+// writes itself.
 type instanceTemplate struct {
-	of      *ical.Component
 	parts   []templatePart
 	endDate bool // the end slot writes a DATE
 }
 
-// templatePart is written text at [from, to), or a slot: the line of
-// property slot, which each instance writes itself.
+// templatePart is encoded text, or a slot: the line of property slot.
 type templatePart struct {
-	slot     string
-	from, to int
+	slot string
+	text []byte
 }
 
-// comp writes a component that is not expanded, with its zoned times in
-// UTC.
-func (w *expansionWriter) comp(c *ical.Component) error {
+// plainTemplate is c as written with its zoned times in UTC: text alone.
+func plainTemplate(c *ical.Component, ctx recur.Context) (*instanceTemplate, error) {
 	if hasZoned(c) {
 		c = shallowComp(c)
-		if err := zonedToUTC(c, w.ctx); err != nil {
-			return err
+		if err := zonedToUTC(c, ctx); err != nil {
+			return nil, err
 		}
 	}
-	w.b.Comp(c)
-	return nil
+	b := icalobj.NewBuilder(512)
+	b.Comp(c)
+	return &instanceTemplate{parts: []templatePart{{text: b.Bytes()}}}, nil
 }
 
-// instance writes in as instanceComp rewrites its component: without
-// RRULE, RDATE, EXDATE and EXRULE, with its own DTSTART, DTEND (DUE for
-// a VTODO) when the component has one, RECURRENCE-ID when withRID, and
-// zoned times in UTC.
-func (w *expansionWriter) instance(in recur.Instance, withRID bool) error {
-	for i := range w.written {
-		if t := &w.written[i]; t.of == in.Component {
-			t.repeat(w.b, in, withRID)
-			return nil
-		}
-	}
-	c := in.Component
-	t := instanceTemplate{of: c}
+// newInstanceTemplate encodes c as instanceComp rewrites it for an
+// instance: without RRULE, RDATE, EXDATE and EXRULE, zoned times in UTC,
+// and slots for RECURRENCE-ID, DTSTART and DTEND (DUE for a VTODO) when c
+// has it.
+func newInstanceTemplate(c *ical.Component, ctx recur.Context) (*instanceTemplate, error) {
+	t := &instanceTemplate{}
 	endName := ical.PropDateTimeEnd
 	if c.Name == ical.CompToDo {
 		endName = ical.PropDue
@@ -111,16 +105,19 @@ func (w *expansionWriter) instance(in recur.Instance, withRID bool) error {
 	} else {
 		endName = "" // no slot: the instance has no end line either
 	}
-	b := w.b
-	from := b.Len()
+	b := icalobj.NewBuilder(1024)
+	type cut struct {
+		slot     string
+		from, to int
+	}
+	var cuts []cut
+	from := 0
 	b.Begin(c.Name)
-	w.names = icalobj.PropNames(w.names[:0], c.Props, ical.PropRecurrenceID, ical.PropDateTimeStart)
-	for _, n := range w.names {
+	for _, n := range icalobj.PropNames(nil, c.Props, ical.PropRecurrenceID, ical.PropDateTimeStart) {
 		switch n {
 		case ical.PropRecurrenceRule, ical.PropRecurrenceDates, ical.PropExceptionDates, "EXRULE":
 		case ical.PropRecurrenceID, ical.PropDateTimeStart, endName:
-			t.parts = append(t.parts, templatePart{from: from, to: b.Len()}, templatePart{slot: n})
-			t.slot(b, n, in, withRID)
+			cuts = append(cuts, cut{from: from, to: b.Len()}, cut{slot: n})
 			from = b.Len()
 		default:
 			props := c.Props[n]
@@ -129,51 +126,53 @@ func (w *expansionWriter) instance(in recur.Instance, withRID bool) error {
 					b.Prop(&props[i])
 					continue
 				}
-				p, err := utcProp(&props[i], w.ctx)
+				p, err := utcProp(&props[i], ctx)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				b.Prop(&p)
 			}
 		}
 	}
 	for _, ch := range c.Children {
-		if err := w.comp(ch); err != nil {
-			return err
+		pt, err := plainTemplate(ch, ctx)
+		if err != nil {
+			return nil, err
 		}
+		b.Write(pt.parts[0].text)
 	}
 	b.End(c.Name)
-	t.parts = append(t.parts, templatePart{from: from, to: b.Len()})
-	w.written = append(w.written, t)
-	return nil
-}
-
-// repeat writes another instance of t's component.
-func (t *instanceTemplate) repeat(b *icalobj.Builder, in recur.Instance, withRID bool) {
-	for _, p := range t.parts {
-		if p.slot == "" {
-			b.Repeat(p.from, p.to)
-		} else {
-			t.slot(b, p.slot, in, withRID)
+	cuts = append(cuts, cut{from: from, to: b.Len()})
+	text := b.Bytes()
+	for _, k := range cuts {
+		if k.slot == "" && k.from == k.to {
+			continue
 		}
+		t.parts = append(t.parts, templatePart{slot: k.slot, text: text[k.from:k.to:k.to]})
 	}
+	return t, nil
 }
 
-// slot writes the line of in's property name, if it has one. An instance
-// without a start comes from a component without DTSTART (see
-// recur.Instance.HasStart), so its DTSTART slot stays empty.
-func (t *instanceTemplate) slot(b *icalobj.Builder, name string, in recur.Instance, withRID bool) {
-	switch name {
-	case ical.PropRecurrenceID:
-		if withRID && !in.RecurrenceID.IsZero() {
-			timeLine(b, name, in.RecurrenceID, in.AllDay)
+// write writes instance in, which takes its properties from the
+// template's component (for a plain template, in is not read).
+func (t *instanceTemplate) write(b *icalobj.Builder, in recur.Instance, withRID bool) {
+	for _, p := range t.parts {
+		switch p.slot {
+		case "":
+			b.Write(p.text)
+		case ical.PropRecurrenceID:
+			if withRID && !in.RecurrenceID.IsZero() {
+				timeLine(b, p.slot, in.RecurrenceID, in.AllDay)
+			}
+		case ical.PropDateTimeStart:
+			// An instance without a start comes from a component
+			// without DTSTART (see recur.Instance.HasStart).
+			if in.HasStart {
+				timeLine(b, p.slot, in.Start, in.AllDay)
+			}
+		default:
+			timeLine(b, p.slot, in.End, t.endDate)
 		}
-	case ical.PropDateTimeStart:
-		if in.HasStart {
-			timeLine(b, name, in.Start, in.AllDay)
-		}
-	default:
-		timeLine(b, name, in.End, t.endDate)
 	}
 }
 

@@ -228,7 +228,7 @@ END:VEVENT`, `<C:comp-filter name="VEVENT"><C:time-range start="20240102T000000Z
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := mustFilter(t, tc.filter).Match(calOf(t, tc.cal), Options{Floating: tc.floating})
+			got, err := mustFilter(t, tc.filter).Match(NewObject(calOf(t, tc.cal)), Options{Floating: tc.floating})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -35,7 +35,7 @@ func FuzzFilter(f *testing.F) {
 			return
 		}
 		for _, cal := range objs {
-			_, _ = flt.Match(cal, Options{Limits: recur.Limits{MaxSteps: 10000}})
+			_, _ = flt.Match(NewObject(cal), Options{Limits: recur.Limits{MaxSteps: 10000}})
 		}
 	})
 }

@@ -26,18 +26,19 @@ func (o Options) context(cal *ical.Calendar) recur.Context {
 	return recur.Context{Calendar: cal, Resolver: o.Resolver, Floating: o.Floating}
 }
 
-// Match reports whether the calendar object cal matches the filter.
+// Match reports whether the calendar object x matches the filter.
 // Errors are recur.ErrTooManyInstances (the query needs too much
-// expansion) or wrap ErrInvalidData (cal cannot be evaluated).
-func (f *Filter) Match(cal *ical.Calendar, o Options) (bool, error) {
-	m := &matcher{ctx: o.context(cal), lim: o.Limits}
-	root := scope{comp: cal.Component}
+// expansion) or wrap ErrInvalidData (x cannot be evaluated).
+func (f *Filter) Match(x *Object, o Options) (bool, error) {
+	m := &matcher{ctx: o.context(x.Calendar()), lim: o.Limits, obj: x}
+	root := scope{comp: x.Calendar().Component}
 	return m.compBody(f.Comp, root)
 }
 
 type matcher struct {
 	ctx recur.Context
 	lim recur.Limits
+	obj *Object // the object matched (nil when matching parts of one)
 }
 
 // scope is the component a filter is evaluated against; inst is set when
@@ -117,11 +118,15 @@ func (m *matcher) comp(cf *CompFilter, parent scope) (bool, error) {
 // the calendar: per recurrence instance when there is a time-range, per
 // component otherwise.
 func (m *matcher) recurring(cf *CompFilter, cal *ical.Component) (bool, error) {
-	for _, g := range recur.Groups(&ical.Calendar{Component: cal}) {
+	x := m.obj
+	if x == nil || x.Calendar().Component != cal {
+		x = NewObject(&ical.Calendar{Component: cal})
+	}
+	for i, g := range x.groupList() {
 		if g.Name != cf.Name {
 			continue
 		}
-		set, err := recur.New(g.Components, m.ctx)
+		set, err := x.set(i, m.ctx)
 		if err != nil {
 			return false, dataErr(err)
 		}
