@@ -155,7 +155,7 @@ func open(ctx context.Context, b backend, d *diskBackend, o Options) (*Store, er
 		b:        b,
 		disk:     d,
 		log:      o.Logger,
-		trees:    gencache.New[plumbing.Hash](3<<20, func(t *tree) int { return t.cost() }),
+		trees:    gencache.New[plumbing.Hash](1<<20, func(t *tree) int { return t.cost() }),
 		comms:    gencache.New[plumbing.Hash](1<<9, func(*commitObj) int { return 1 }),
 		sizes:    gencache.New[plumbing.Hash](1<<15, func(int64) int { return 1 }),
 		blobs:    gencache.New[plumbing.Hash](2<<20, func(b []byte) int { return len(b) + 64 }),
