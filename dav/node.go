@@ -188,7 +188,8 @@ func (n *Node) HasType(t Name) bool {
 	return false
 }
 
-// Content reads an object's bytes.
+// Content reads an object's bytes. They may be shared with the store's
+// cache and other readers: the caller must not modify them.
 func (n *Node) Content() ([]byte, error) {
 	var b []byte
 	var err error

@@ -497,11 +497,30 @@ func (d *diskBackend) close() error {
 }
 
 func parseHex(s string) (plumbing.Hash, bool) {
-	if len(s) != 40 {
+	var h plumbing.Hash
+	if len(s) != 2*len(h) {
 		return plumbing.ZeroHash, false
 	}
-	h := plumbing.NewHash(s)
-	return h, h.String() == strings.ToLower(s) && !h.IsZero()
+	for i := range h {
+		hi, ok1 := lowerHexDigit(s[2*i])
+		lo, ok2 := lowerHexDigit(s[2*i+1])
+		if !ok1 || !ok2 {
+			return plumbing.ZeroHash, false
+		}
+		h[i] = hi<<4 | lo
+	}
+	return h, !h.IsZero()
+}
+
+// lowerHexDigit is the value of a lower-case hexadecimal digit.
+func lowerHexDigit(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
 }
 
 // fsyncs counts fsync calls, for benchmarks.

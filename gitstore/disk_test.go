@@ -550,3 +550,16 @@ func TestMaintainRedeltasSmallPacks(t *testing.T) {
 	s.Close()
 	fsck(t, dir)
 }
+
+// TestParseHex accepts exactly git's lower-case 40-digit object names.
+func TestParseHex(t *testing.T) {
+	const id = "0123456789abcdef00112233445566778899aabb"
+	if h, ok := parseHex(id); !ok || h.String() != id {
+		t.Errorf("parseHex(%s) = %s, %v", id, h, ok)
+	}
+	for _, bad := range []string{"", id[:39], id + "0", strings.ToUpper(id), "g" + id[1:], strings.Repeat("0", 40)} {
+		if h, ok := parseHex(bad); ok {
+			t.Errorf("parseHex(%q) = %s, want refused", bad, h)
+		}
+	}
+}

@@ -85,12 +85,15 @@ func (sn *Snapshot) Read(p string) ([]byte, error) {
 
 // ReadFile returns the content of file p whose blob id (the Hash of its
 // Entry in this snapshot) is already known, without looking p up again.
+// Unlike Read's, the bytes may be shared (with the blob cache, and with
+// other callers): the caller must not modify them. Reports that send
+// thousands of objects read them this way without a copy each.
 func (sn *Snapshot) ReadFile(p, id string) ([]byte, error) {
 	h, ok := parseHex(id)
 	if !ok {
 		return sn.Read(p)
 	}
-	return sn.s.readBlob(p, node{hash: h, size: -1})
+	return sn.s.blob(p, node{hash: h, size: -1})
 }
 
 // List returns the entries of directory dir sorted by name.
@@ -227,11 +230,17 @@ func (s *Store) childEntry(prefix, name string, n node) (Entry, error) {
 
 // readBlob returns a copy of the content of the file node n.
 func (s *Store) readBlob(p string, n node) ([]byte, error) {
+	b, err := s.blob(p, n)
+	return slices.Clone(b), err
+}
+
+// blob is readBlob without the copy: the bytes may be the blob cache's.
+func (s *Store) blob(p string, n node) ([]byte, error) {
 	if n.dir {
 		return nil, fmt.Errorf("gitstore: read %s: %w", p, ErrIsDir)
 	}
 	if b, ok := s.blobs.Get(n.hash); ok {
-		return slices.Clone(b), nil
+		return b, nil
 	}
 	o, err := s.object(n.hash)
 	if err != nil {
@@ -240,7 +249,7 @@ func (s *Store) readBlob(p string, n node) ([]byte, error) {
 	if o.typ == plumbing.BlobObject && len(o.data) <= maxCachedBlob {
 		s.blobs.Add(n.hash, o.data)
 	}
-	return slices.Clone(o.data), nil
+	return o.data, nil
 }
 
 // maxCachedBlob is the largest file whose content the blob cache keeps:
