@@ -342,6 +342,7 @@ func (h *handler) calendarMultiget(ctx context.Context, c *dav.Call, _ *dav.Node
 		zones[key] = loc
 		return loc
 	}}
+	parents := memberLookup{s: h.s, rd: c.Snapshot}
 	for i, href := range hrefs {
 		if err := ctx.Err(); err != nil {
 			return 0, nil, err
@@ -352,7 +353,7 @@ func (h *handler) calendarMultiget(ctx context.Context, c *dav.Call, _ *dav.Node
 			run.ms.Add(href).Status(http.StatusBadRequest)
 			continue
 		}
-		n, err := h.s.Lookup(c.Snapshot, segs)
+		n, err := parents.lookup(segs)
 		if err != nil {
 			return 0, nil, fmt.Errorf("caldav: %w", err)
 		}
@@ -382,4 +383,37 @@ func (h *handler) calendarMultiget(ctx context.Context, c *dav.Call, _ *dav.Node
 		}
 	}
 	return http.StatusMultiStatus, run.ms, nil
+}
+
+// memberLookup looks up resources through their parent collections, each
+// looked up once: the hrefs of a multiget are mostly members of one
+// calendar.
+type memberLookup struct {
+	s       *dav.Server
+	rd      dav.Reader
+	parents map[string]*dav.Node // by path; nil when missing
+}
+
+// lookup returns the node at segs, nil when it is missing.
+func (l *memberLookup) lookup(segs []string) (*dav.Node, error) {
+	if len(segs) == 0 {
+		return l.s.Lookup(l.rd, segs)
+	}
+	dir := segs[:len(segs)-1]
+	key := strings.Join(dir, "/")
+	parent, ok := l.parents[key]
+	if !ok {
+		var err error
+		if parent, err = l.s.Lookup(l.rd, dir); err != nil {
+			return nil, err
+		}
+		if l.parents == nil {
+			l.parents = map[string]*dav.Node{}
+		}
+		l.parents[key] = parent
+	}
+	if parent == nil || !parent.Collection {
+		return nil, nil
+	}
+	return parent.Child(segs[len(segs)-1])
 }

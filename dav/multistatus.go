@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/gocaldav/gocaldav/dav/propfile"
@@ -202,12 +203,15 @@ func (m *Multistatus) Size() int64 {
 	return int64(m.size + m.buf.Len())
 }
 
-// WriteTo finishes the document and writes it to w, piece by piece.
+// WriteTo finishes the document and writes it to w, piece by piece. The
+// Multistatus must not be used afterwards: its memory is reused.
 func (m *Multistatus) WriteTo(w io.Writer) (int64, error) {
 	m.finish()
 	bufs := append(make(net.Buffers, 0, len(m.pieces)+1), m.pieces...) // WriteTo consumes it
 	bufs = append(bufs, m.buf.Bytes())
-	return bufs.WriteTo(w)
+	n, err := bufs.WriteTo(w)
+	m.release()
+	return n, err
 }
 
 // Len is the number of bytes encoded so far.
@@ -260,9 +264,9 @@ func (m *Multistatus) flush() {
 	m.open = nil
 	b := &m.buf
 	if b.Len() > multistatusPiece/8 && b.Cap() < multistatusPiece {
-		// Past a small answer's size: grow to a whole piece in one step
+		// Past a small answer's size: move to a whole piece in one step
 		// rather than by doublings.
-		b.Grow(multistatusPiece + multistatusPiece/4 - b.Len())
+		*b = *bytes.NewBuffer(append(newPiece(), b.Bytes()...))
 	}
 	b.WriteString("<D:response><D:href>")
 	m.text(r.href)
@@ -280,10 +284,35 @@ func (m *Multistatus) flush() {
 	if b.Len() >= multistatusPiece {
 		m.pieces = append(m.pieces, b.Bytes())
 		m.size += b.Len()
-		*b = bytes.Buffer{}
 		// A long answer: the next piece is made at its full size at once.
-		b.Grow(multistatusPiece + multistatusPiece/4)
+		*b = *bytes.NewBuffer(newPiece())
 	}
+}
+
+// pieces recycles the pieces of written answers: an answer is garbage
+// once sent, and a report repeated by clients (a multiget of 100 objects
+// is 130 KB) would otherwise allocate it anew each time, and the
+// collector pay for it.
+var pieces sync.Pool // of *[]byte, empty, with room for a piece
+
+// newPiece returns an empty slice with room for a piece and the response
+// that overflows it.
+func newPiece() []byte {
+	if p, ok := pieces.Get().(*[]byte); ok {
+		return *p
+	}
+	return make([]byte, 0, multistatusPiece+multistatusPiece/4)
+}
+
+// release gives the pieces of a written answer back for reuse.
+func (m *Multistatus) release() {
+	for _, p := range append(m.pieces, m.buf.Bytes()) {
+		if cap(p) >= multistatusPiece+multistatusPiece/4 {
+			p = p[:0]
+			pieces.Put(&p)
+		}
+	}
+	m.pieces, m.buf = nil, bytes.Buffer{}
 }
 
 // writePropstats encodes a response's propstats.

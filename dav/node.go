@@ -27,6 +27,12 @@ type fileReader interface {
 	ReadFile(p, id string) ([]byte, error)
 }
 
+// childStater is a Reader that can look up an entry of a directory whose
+// tree id a lookup or listing gave.
+type childStater interface {
+	StatIn(dir, dirID, name string) (gitstore.Entry, error)
+}
+
 // unsizedLister is a Reader that can list without file sizes.
 type unsizedLister interface {
 	ListUnsized(dir string) ([]gitstore.Entry, error)
@@ -160,6 +166,26 @@ func (n *Node) PropID() string { return n.propHash }
 func (n *Node) Member(name, hash, propID string) *Node {
 	segs := append(append(make([]string, 0, len(n.Segs)+1), n.Segs...), name)
 	return &Node{Segs: segs, Hash: hash, Size: -1, propHash: propID, rd: n.rd, log: n.log}
+}
+
+// Child returns the member name of collection n, read from where n was
+// found; nil when it is missing (or a property file). From a snapshot it
+// costs one lookup in n's own tree, not one per path segment: a
+// calendar-multiget looks up a hundred members of one calendar.
+func (n *Node) Child(name string) (*Node, error) {
+	segs := append(append(make([]string, 0, len(n.Segs)+1), n.Segs...), name)
+	cs, ok := n.rd.(childStater)
+	if !ok || !n.Collection || n.Hash == "" || strings.HasSuffix(name, propSuffix) {
+		return lookup(n.rd, segs, n.log)
+	}
+	e, err := cs.StatIn(n.Path(), n.Hash, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dav: looking up /%s: %w", repoPath(segs), err)
+	}
+	return &Node{Segs: segs, Collection: e.Dir, Hash: e.Hash, Size: e.Size, rd: n.rd, log: n.log}, nil
 }
 
 // SetProps replaces the node's properties in memory (see writeProps).

@@ -64,6 +64,55 @@ func (sn *Snapshot) Stat(p string) (Entry, error) {
 	return sn.s.entry(comps, n)
 }
 
+// StatIn describes entry name of directory dir whose tree id (the Hash
+// of its Entry in this snapshot) is already known: one lookup, where
+// Stat looks up every component of the path again. A file's Size is
+// left at -1 (Stat gives it). The error wraps fs.ErrNotExist when name
+// is absent.
+func (sn *Snapshot) StatIn(dir, dirID, name string) (Entry, error) {
+	h, ok := parseHex(dirID)
+	if comps, err := splitPath(name); !ok || err != nil || len(comps) != 1 {
+		return sn.statUnsized(strings.Trim(dir, "/") + "/" + name)
+	}
+	t, err := sn.s.tree(h)
+	if err != nil {
+		return Entry{}, fmt.Errorf("gitstore: stat %s/%s: %w", dir, name, err)
+	}
+	e, ok := t.lookup(name)
+	if !ok {
+		return Entry{}, fmt.Errorf("gitstore: stat %s/%s: %w", dir, name, fs.ErrNotExist)
+	}
+	return sn.s.unsizedEntry(strings.Trim(dir, "/"), name, nodeOf(e))
+}
+
+// statUnsized is Stat with a file's Size left at -1.
+func (sn *Snapshot) statUnsized(p string) (Entry, error) {
+	comps, err := splitPath(p)
+	if err != nil {
+		return Entry{}, err
+	}
+	n, err := sn.s.resolve(sn.root, comps)
+	if err != nil {
+		return Entry{}, fmt.Errorf("gitstore: stat %s: %w", p, err)
+	}
+	if len(comps) == 0 {
+		return sn.s.unsizedEntry("", "", n)
+	}
+	return sn.s.unsizedEntry(strings.Join(comps[:len(comps)-1], "/"), comps[len(comps)-1], n)
+}
+
+// unsizedEntry is childEntry with a file's Size left at -1.
+func (s *Store) unsizedEntry(prefix, name string, n node) (Entry, error) {
+	if !n.dir {
+		n.size = 0 // not looked up: reported as -1 below
+	}
+	e, err := s.childEntry(prefix, name, n)
+	if !e.Dir {
+		e.Size = -1
+	}
+	return e, err
+}
+
 // Exists reports whether path p exists.
 func (sn *Snapshot) Exists(p string) bool {
 	_, err := sn.Stat(p)
@@ -124,16 +173,13 @@ func (sn *Snapshot) list(dir string, sized bool) ([]Entry, error) {
 	out := make([]Entry, 0, t.len())
 	for _, i := range t.sortedByName() {
 		e := t.at(int(i))
-		n := nodeOf(e)
-		if !sized && !n.dir {
-			n.size = 0 // not looked up: reported as -1 below
+		entry := sn.s.childEntry
+		if !sized {
+			entry = sn.s.unsizedEntry
 		}
-		en, err := sn.s.childEntry(prefix, e.name, n)
+		en, err := entry(prefix, e.name, nodeOf(e))
 		if err != nil {
 			return nil, err
-		}
-		if !sized && !en.Dir {
-			en.Size = -1
 		}
 		out = append(out, en)
 	}
