@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -214,5 +215,22 @@ func BenchmarkRepoBytesPerEvent(b *testing.B) {
 		b.ReportMetric(float64(after)/n, "bytes/event-after")
 		b.ReportMetric(float64(len(packs)), "packs-after")
 		s.Close()
+	}
+}
+
+// BenchmarkStatIn looks up members of a 10,000-event calendar by the
+// calendar's tree id (what a calendar-multiget does per href).
+func BenchmarkStatIn(b *testing.B) {
+	s := benchStore(b, 10000)
+	sn := s.Head()
+	dir, err := sn.Stat("calendars/alice/home")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; b.Loop(); i++ {
+		p := eventPath((i * 7919) % 10000)
+		if _, err := sn.StatIn(dir.Path, dir.Hash, p[strings.LastIndexByte(p, '/')+1:]); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -71,7 +71,7 @@ func (sn *Snapshot) Stat(p string) (Entry, error) {
 // is absent.
 func (sn *Snapshot) StatIn(dir, dirID, name string) (Entry, error) {
 	h, ok := parseHex(dirID)
-	if comps, err := splitPath(name); !ok || err != nil || len(comps) != 1 {
+	if !ok || !validName(name) {
 		return sn.statUnsized(strings.Trim(dir, "/") + "/" + name)
 	}
 	t, err := sn.s.tree(h)
@@ -202,11 +202,16 @@ func splitPath(p string) ([]string, error) {
 	}
 	comps := strings.Split(p, "/")
 	for _, c := range comps {
-		if c == "" || c == "." || c == ".." || strings.EqualFold(c, ".git") || strings.IndexByte(c, 0) >= 0 {
+		if !validName(c) {
 			return nil, fmt.Errorf("%w: %q", ErrInvalidPath, p)
 		}
 	}
 	return comps, nil
+}
+
+// validName reports whether c may name an entry of a directory.
+func validName(c string) bool {
+	return c != "" && c != "." && c != ".." && !strings.EqualFold(c, ".git") && strings.IndexByte(c, 0) < 0 && strings.IndexByte(c, '/') < 0
 }
 
 // resolve walks comps from the root tree.

@@ -145,12 +145,25 @@ func decodeEntry(b []byte) treeEntry {
 // its memory).
 func entryHead(b []byte) (filemode.FileMode, string) {
 	b = b[:len(b)-21]
-	sp := bytes.IndexByte(b, ' ')
+	sp := modeEnd(b)
 	var name string
 	if n := len(b) - sp - 1; n > 0 {
 		name = unsafe.String(&b[sp+1], n)
 	}
 	return parseMode(b[:sp]), name
+}
+
+// modeEnd is the index of the space after an entry's mode. Modes are five
+// or six digits; looking there first is cheaper than a search, which a
+// lookup in a 10,000-entry tree does some 25 times.
+func modeEnd(b []byte) int {
+	switch {
+	case len(b) > 5 && b[5] == ' ': // a digit in a six-digit mode
+		return 5
+	case len(b) > 6 && b[6] == ' ':
+		return 6
+	}
+	return bytes.IndexByte(b, ' ')
 }
 
 // off is where entry i starts in the encoding (size for i = len).
