@@ -376,16 +376,23 @@ func (r *resource) put(ctx context.Context, rq *webmachine.Request) error {
 		ct = "application/octet-stream"
 	}
 	now := r.s.now()
-	if r.s.Hooks.CheckPut != nil {
-		// A first check against the request's snapshot, outside the
-		// store's write lock: the hook may remember its costly part, so
-		// a slow object does not hold up every other writer. Its
-		// outcome is decided by the check inside the batch.
-		log := r.s.logger()
-		if parent, _ := lookup(r.c.Snapshot, parentSegs(r.segs), log); parent != nil {
-			existing, _ := lookup(r.c.Snapshot, r.segs, log)
-			_, _ = r.s.Hooks.CheckPut(ctx, r.c, parent, existing, r.segs[len(r.segs)-1], body, ct)
+	// Work done against the request's snapshot, outside the store's
+	// write lock, so that it does not hold up every other writer: a
+	// first check by the hook, which may remember its costly part (its
+	// outcome is decided by the check inside the batch), and the
+	// object's property file, used inside if nothing it depends on
+	// changed meanwhile.
+	var prepared *preparedProps
+	log := r.s.logger()
+	if parent, _ := lookup(r.c.Snapshot, parentSegs(r.segs), log); parent != nil {
+		existing, _ := lookup(r.c.Snapshot, r.segs, log)
+		storeCT := ct
+		if r.s.Hooks.CheckPut != nil {
+			if normal, err := r.s.Hooks.CheckPut(ctx, r.c, parent, existing, r.segs[len(r.segs)-1], body, ct); err == nil && normal != "" {
+				storeCT = normal
+			}
 		}
+		prepared = prepareProps(r.c.Snapshot, r.segs, existing, storeCT, len(body), now)
 	}
 	err = r.s.update(ctx, r.c, func(tx *gitstore.Txn) error {
 		if err := r.checkPutTarget(tx); err != nil {
@@ -413,7 +420,7 @@ func (r *resource) put(ctx context.Context, rq *webmachine.Request) error {
 				storeCT = normal
 			}
 		}
-		return storeObject(tx, log, r.segs, existing, body, storeCT, now)
+		return storeObject(tx, log, r.segs, existing, body, storeCT, now, prepared)
 	})
 	if err != nil {
 		return halt(err)
@@ -431,29 +438,72 @@ func StoreObject(tx *gitstore.Txn, segs []string, body []byte, contentType strin
 	if err != nil {
 		return err
 	}
-	return storeObject(tx, nil, segs, existing, body, contentType, now)
+	return storeObject(tx, nil, segs, existing, body, contentType, now, nil)
 }
 
-// storeObject is StoreObject with the existing node already looked up.
-func storeObject(tx *gitstore.Txn, log *slog.Logger, segs []string, existing *Node, body []byte, ct string, now time.Time) error {
+// storeObject is StoreObject with the existing node already looked up,
+// and the property file prepared before the batch when there is one.
+func storeObject(tx *gitstore.Txn, log *slog.Logger, segs []string, existing *Node, body []byte, ct string, now time.Time, prepared *preparedProps) error {
 	if err := tx.Write(repoPath(segs), body); err != nil {
 		return fmt.Errorf("dav: writing /%s: %w", repoPath(segs), err)
 	}
-	var props *propfile.Props
-	if existing != nil && !existing.Collection {
-		props = existing.Props().Clone()
-		props.Set(propfile.TextProperty(PropLastModified, propfile.FormatTimestamp(now)))
-		props.Set(propfile.TextProperty(PropContentType, ct))
-		props.Set(propfile.TextProperty(PropContentLength, strconv.Itoa(len(body))))
-	} else {
-		acl := []propfile.ACE{{Principal: propfile.Principal{Kind: propfile.PrincipalAll}, Kind: propfile.Inherited,
-			InheritedFrom: hrefOf(parentSegs(segs), true)}}
-		props = newProps(now, "/"+repoPath(segs), ct, int64(len(body)), acl, nil)
-	}
-	if err := writeProps(tx, segs, false, props); err != nil {
+	if prepared != nil && prepared.ct == ct && prepared.length == len(body) && prepared.from == propFileID(tx, segs) {
+		if err := tx.Write(propPathOf(segs, false), prepared.data); err != nil {
+			return fmt.Errorf("dav: writing properties of /%s: %w", repoPath(segs), err)
+		}
+	} else if err := writeProps(tx, segs, false, objectProps(existing, segs, ct, len(body), now)); err != nil {
 		return err
 	}
 	return touchParent(tx, log, segs, now)
+}
+
+// objectProps returns the properties of an object stored with content
+// type ct and length bytes: the existing object's, updated, or new ones
+// as robur makes them.
+func objectProps(existing *Node, segs []string, ct string, length int, now time.Time) *propfile.Props {
+	if existing != nil && !existing.Collection {
+		props := existing.Props().Clone()
+		props.Set(propfile.TextProperty(PropLastModified, propfile.FormatTimestamp(now)))
+		props.Set(propfile.TextProperty(PropContentType, ct))
+		props.Set(propfile.TextProperty(PropContentLength, strconv.Itoa(length)))
+		return props
+	}
+	acl := []propfile.ACE{{Principal: propfile.Principal{Kind: propfile.PrincipalAll}, Kind: propfile.Inherited,
+		InheritedFrom: hrefOf(parentSegs(segs), true)}}
+	return newProps(now, "/"+repoPath(segs), ct, int64(length), acl, nil)
+}
+
+// preparedProps is an object's property file encoded before the batch
+// that stores the object: encoding it is most of what a PUT does under
+// the store's write lock otherwise. It holds while the object's property
+// file is still the one it was made from (from: its blob id, "" for a
+// new object) and the content type and length are those stored.
+type preparedProps struct {
+	from   string
+	ct     string
+	length int
+	data   []byte
+}
+
+// prepareProps encodes the property file of the object at segs as read
+// from rd, where it is existing (nil when new).
+func prepareProps(rd Reader, segs []string, existing *Node, ct string, length int, now time.Time) *preparedProps {
+	if existing != nil && existing.Collection {
+		return nil
+	}
+	p := objectProps(existing, segs, ct, length, now)
+	p.Delete(PropETag)
+	return &preparedProps{from: propFileID(rd, segs), ct: ct, length: length, data: p.Marshal()}
+}
+
+// propFileID is the blob id of the property file of the object at segs
+// ("" when it has none).
+func propFileID(rd Reader, segs []string) string {
+	e, err := rd.Stat(propPathOf(segs, false))
+	if err != nil || e.Dir {
+		return ""
+	}
+	return e.Hash
 }
 
 // current looks the target up inside a batch: it must still exist and
