@@ -459,21 +459,26 @@ func (m *Multistatus) attrText(s string) { escapeXML(&m.buf, s, true) }
 // escapeXML writes s escaped for element content or (attr) attribute
 // values.
 func escapeXML(b *bytes.Buffer, s string, attr bool) {
-	table, special := &textEscapes, &textSpecial
+	table, stop := &textEscapes, &textStop
 	if attr {
-		table, special = &attrEscapes, &attrSpecial
+		table, stop = &attrEscapes, &attrStop
 	}
 	b.Grow(len(s))
 	last := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if special[c] {
-				b.WriteString(s[last:i])
-				b.WriteString(table[c])
-				last = i + 1
-			}
+		// Most bytes are plain ASCII: skip them with one table test
+		// each.
+		for i < len(s) && !stop[s[i]] {
 			i++
+		}
+		if i == len(s) {
+			break
+		}
+		if c := s[i]; c < utf8.RuneSelf {
+			b.WriteString(s[last:i])
+			b.WriteString(table[c])
+			i++
+			last = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -487,11 +492,14 @@ func escapeXML(b *bytes.Buffer, s string, attr bool) {
 	b.WriteString(s[last:])
 }
 
-// textSpecial and attrSpecial mark the ASCII bytes textEscapes and
-// attrEscapes replace (a byte test in the loop rather than a string's).
-var textSpecial, attrSpecial = func() (text, attr [utf8.RuneSelf]bool) {
-	for c := range utf8.RuneSelf {
-		text[c], attr[c] = textEscapes[c] != "", attrEscapes[c] != ""
+// textStop and attrStop mark the bytes escapeXML stops at: the ASCII
+// bytes textEscapes and attrEscapes replace, and every byte of a
+// multi-byte sequence (which it checks is valid UTF-8 and an XML
+// character).
+var textStop, attrStop = func() (text, attr [256]bool) {
+	for c := range 256 {
+		text[c] = c >= utf8.RuneSelf || textEscapes[c] != ""
+		attr[c] = c >= utf8.RuneSelf || attrEscapes[c] != ""
 	}
 	return text, attr
 }()
