@@ -563,3 +563,77 @@ func TestParseHex(t *testing.T) {
 		}
 	}
 }
+
+// TestRewriteKeepsToItsBudget: a merge that rewrites small packs reads
+// only as many as inflate to rewriteBytes (and at least two), so its
+// memory does not grow with the size of the directories they hold; the
+// rest are merged by later runs, and every commit stays readable.
+func TestRewriteKeepsToItsBudget(t *testing.T) {
+	dir := t.TempDir()
+	s := openDiskT(t, dir, Options{NoAutoMaintain: true, MaxPacks: 1})
+	importEvents(t, s, 1000)
+	if err := s.disk.materialize(); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 12 {
+		ids = append(ids, put(t, s, fmt.Sprintf("calendars/alice/home/zz%02d.ics", i), fmt.Sprint(i)))
+		if err := s.disk.materialize(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tree, err := s.Head().Stat("calendars/alice/home")
+	if err != nil {
+		t.Fatal(err)
+	}
+	treeSize, err := s.blobSize(parseHexT(t, tree.Hash))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := rewriteBytes
+	rewriteBytes = int(3 * treeSize) // a pack per commit holds one version: three fit
+	defer func() { rewriteBytes = old }()
+	packs, _ := s.disk.packs()
+	small := packs[:0:0]
+	for _, p := range packs {
+		if p.count <= rewriteObjects/2 {
+			small = append(small, p)
+		}
+	}
+	if len(small) < 12 {
+		t.Fatalf("%d small packs, want 12", len(small))
+	}
+	merged, err := s.mergeSmallestPacks(context.Background(), packs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(merged) < 2 || len(merged) > 4 {
+		t.Fatalf("one run rewrote %d packs; the budget holds three or four", len(merged))
+	}
+	for range 10 {
+		if err := s.Maintain(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after, _ := s.disk.packs(); len(after) > 3 {
+		t.Errorf("%d packs left after maintenance", len(after))
+	}
+	for i, id := range ids {
+		sn, err := s.At(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := sn.Read(fmt.Sprintf("calendars/alice/home/zz%02d.ics", i)); err != nil || string(b) != fmt.Sprint(i) {
+			t.Fatalf("commit %d: %q %v", i, b, err)
+		}
+	}
+}
+
+func parseHexT(t *testing.T, s string) plumbing.Hash {
+	t.Helper()
+	h, ok := parseHex(s)
+	if !ok {
+		t.Fatalf("bad id %q", s)
+	}
+	return h
+}

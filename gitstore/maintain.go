@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -162,8 +163,21 @@ func (s *Store) rewritePacks(ctx context.Context, packs []packInfo) error {
 // objects the pack holds.
 func (s *Store) repack(ctx context.Context, hs []plumbing.Hash) (int, error) {
 	objs := make(map[plumbing.Hash]rawObject, len(hs))
+	if _, err := s.readObjects(ctx, hs, objs, nil); err != nil {
+		return 0, err
+	}
+	return s.writeRepacked(objs)
+}
+
+// readObjects reads the objects hs that are in neither objs nor skip
+// into objs, whole, and returns the bytes they hold.
+func (s *Store) readObjects(ctx context.Context, hs []plumbing.Hash, objs, skip map[plumbing.Hash]rawObject) (int, error) {
+	n := 0
 	for _, h := range hs {
 		if _, ok := objs[h]; ok {
+			continue
+		}
+		if _, ok := skip[h]; ok {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -174,7 +188,15 @@ func (s *Store) repack(ctx context.Context, hs []plumbing.Hash) (int, error) {
 			return 0, err
 		}
 		objs[h] = rawObject{typ: o.typ, data: o.content(), hash: h}
+		n += len(objs[h].data)
 	}
+	return n, nil
+}
+
+// writeRepacked writes objs as one pack in which each tree and file is a
+// delta against its version in the parent commit, where that is among
+// them. It returns how many objects the pack holds.
+func (s *Store) writeRepacked(objs map[plumbing.Hash]rawObject) (int, error) {
 	s.deltaHints(objs)
 	list := make([]rawObject, 0, len(objs))
 	for _, o := range objs {
@@ -183,11 +205,43 @@ func (s *Store) repack(ctx context.Context, hs []plumbing.Hash) (int, error) {
 	return len(list), s.disk.writePack(list)
 }
 
+// rewriteSmallPacks rewrites packs, smallest first, into one pack (see
+// repack): as many of them as inflate to at most rewriteBytes together,
+// and at least two. It returns the packs rewritten.
+func (s *Store) rewriteSmallPacks(ctx context.Context, packs []packInfo) ([]packInfo, error) {
+	objs := map[plumbing.Hash]rawObject{}
+	var done []packInfo
+	total := 0
+	for _, p := range packs {
+		hs, err := s.disk.packHashes(p.id)
+		if err != nil {
+			return nil, err
+		}
+		more := map[plumbing.Hash]rawObject{}
+		n, err := s.readObjects(ctx, hs, more, objs)
+		if err != nil {
+			return nil, err
+		}
+		if len(done) >= 2 && total+n > rewriteBytes {
+			break
+		}
+		maps.Copy(objs, more)
+		total += n
+		done = append(done, p)
+	}
+	_, err := s.writeRepacked(objs)
+	return done, err
+}
+
 // rewriteObjects is the most objects a merge rewrites rather than copies:
 // rewriting inflates them all, and that many objects are some 60 commits,
-// so some 60 versions of a large directory's tree (800 KB at 10,000
-// events) at once.
+// so some 60 versions of a large directory's tree.
 const rewriteObjects = 400
+
+// rewriteBytes bounds what a rewrite of small packs holds inflated at
+// once: at 10,000 events each version of the calendar's tree is 1.3 MB,
+// and rewriting 400 objects held some 60 of them, over 100 MB.
+var rewriteBytes = 16 << 20
 
 // mergeSmallestPacks merges the smallest packs into one: at least two,
 // and each further pack only while it is at most twice the size of those
@@ -215,7 +269,7 @@ func (s *Store) mergeSmallestPacks(ctx context.Context, packs []packInfo) ([]pac
 	}
 	var err error
 	if len(merged) >= 2 {
-		err = s.rewritePacks(ctx, merged)
+		merged, err = s.rewriteSmallPacks(ctx, merged)
 	} else {
 		merged = merged[:0]
 		var size int64
