@@ -74,6 +74,7 @@ func (s *Store) Batch(ctx context.Context, c Commit, fn func(tx *Txn) error) (st
 	}
 	s.qmu.Unlock()
 	s.tip = j.snap
+	s.lastCommit.Store(time.Now().UnixNano())
 	release()
 
 	s.flushQueue()

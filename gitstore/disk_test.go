@@ -637,3 +637,45 @@ func parseHexT(t *testing.T, s string) plumbing.Hash {
 	}
 	return h
 }
+
+// TestMaintenanceWaitsForQuiet: background maintenance does not merge
+// packs while commits keep coming (unless they pile up), and does once
+// the writes stop.
+func TestMaintenanceWaitsForQuiet(t *testing.T) {
+	dir := t.TempDir()
+	s := openDiskT(t, dir, Options{MaxPacks: 2, PackInterval: time.Hour})
+	for i := range 4 { // 4 packs: past MaxPacks, not past twice it
+		put(t, s, fmt.Sprintf("calendars/alice/home/p%d.ics", i), "x")
+		if err := s.disk.materialize(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() int {
+		packs, err := s.disk.packs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(packs)
+	}
+	before := count()
+	if before <= 2 {
+		t.Fatalf("%d packs; the writes should have made 4", before)
+	}
+	start, last, longestGap := time.Now(), time.Now(), time.Duration(0)
+	for i := 0; time.Since(start) < time.Second; i++ {
+		put(t, s, fmt.Sprintf("calendars/alice/home/w%d.ics", i), "x")
+		longestGap = max(longestGap, time.Since(last))
+		last = time.Now()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if during := count(); during < before && longestGap < maintainQuiet*3/4 {
+		t.Errorf("packs merged during the writes: %d -> %d", before, during)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for count() > 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := count(); n > 2 {
+		t.Errorf("%d packs left after the writes stopped", n)
+	}
+}

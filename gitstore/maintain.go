@@ -50,6 +50,9 @@ func (m *maintainer) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
+		if !m.waitQuiet(ctx) {
+			return
+		}
 		// Each run merges at least two packs; run until few enough are left.
 		for {
 			if err := m.s.maintain(ctx, false); err != nil {
@@ -62,6 +65,31 @@ func (m *maintainer) run(ctx context.Context) {
 			if err != nil || len(packs) <= m.s.o.MaxPacks || ctx.Err() != nil {
 				break
 			}
+		}
+	}
+}
+
+// maintainQuiet is how long the maintainer waits after the last commit
+// before it merges packs, unless they pile up (past twice
+// Options.MaxPacks): a merge inflates and compresses, and run during a
+// burst of writes it takes the processor from them.
+const maintainQuiet = 500 * time.Millisecond
+
+// waitQuiet waits until no commit was made for maintainQuiet, or packs
+// pile up; false when ctx ends first.
+func (m *maintainer) waitQuiet(ctx context.Context) bool {
+	for {
+		idle := time.Since(time.Unix(0, m.s.lastCommit.Load()))
+		if idle >= maintainQuiet {
+			return true
+		}
+		if packs, err := m.s.disk.packs(); err == nil && len(packs) > 2*m.s.o.MaxPacks {
+			return true
+		}
+		select {
+		case <-time.After(maintainQuiet - idle):
+		case <-ctx.Done():
+			return false
 		}
 	}
 }

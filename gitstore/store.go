@@ -107,6 +107,9 @@ type Store struct {
 
 	writeSem chan struct{} // held while a batch is built
 	tip      *Snapshot     // newest built commit, maybe not yet durable (under writeSem)
+	// lastCommit is when the newest commit was built (Unix nanoseconds),
+	// for the maintainer to wait for a quiet moment.
+	lastCommit atomic.Int64
 
 	qmu      sync.Mutex
 	queue    []*job                      // built, waiting to be made durable
