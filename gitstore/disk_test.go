@@ -508,17 +508,7 @@ func TestMaintainRedeltasSmallPacks(t *testing.T) {
 	needGit(t)
 	dir := t.TempDir()
 	s := openDiskT(t, dir, Options{NoAutoMaintain: true, MaxPacks: 1})
-	importEvents(t, s, 1000)
-	if err := s.disk.materialize(); err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for i := range 20 {
-		ids = append(ids, put(t, s, fmt.Sprintf("calendars/alice/home/zz%02d.ics", i), fmt.Sprint(i)))
-		if err := s.disk.materialize(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ids := smallPacks(t, s, 20)
 	packs, _ := s.disk.packs()
 	slices.SortFunc(packs, func(a, b packInfo) int { return cmp.Compare(a.size, b.size) })
 	var small int64
@@ -538,15 +528,7 @@ func TestMaintainRedeltasSmallPacks(t *testing.T) {
 	if grew := total - packs[len(packs)-1].size; len(after) > 2 || grew > small/4 {
 		t.Fatalf("%d packs of %d bytes after maintenance; the 20 small packs held %d bytes", len(after), total, small)
 	}
-	for i, id := range ids {
-		sn, err := s.At(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if b, err := sn.Read(fmt.Sprintf("calendars/alice/home/zz%02d.ics", i)); err != nil || string(b) != fmt.Sprint(i) {
-			t.Fatalf("commit %d: %q %v", i, b, err)
-		}
-	}
+	checkSmallPacks(t, s, ids)
 	s.Close()
 	fsck(t, dir)
 }
@@ -571,17 +553,7 @@ func TestParseHex(t *testing.T) {
 func TestRewriteKeepsToItsBudget(t *testing.T) {
 	dir := t.TempDir()
 	s := openDiskT(t, dir, Options{NoAutoMaintain: true, MaxPacks: 1})
-	importEvents(t, s, 1000)
-	if err := s.disk.materialize(); err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for i := range 12 {
-		ids = append(ids, put(t, s, fmt.Sprintf("calendars/alice/home/zz%02d.ics", i), fmt.Sprint(i)))
-		if err := s.disk.materialize(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ids := smallPacks(t, s, 12)
 	tree, err := s.Head().Stat("calendars/alice/home")
 	if err != nil {
 		t.Fatal(err)
@@ -618,15 +590,7 @@ func TestRewriteKeepsToItsBudget(t *testing.T) {
 	if after, _ := s.disk.packs(); len(after) > 3 {
 		t.Errorf("%d packs left after maintenance", len(after))
 	}
-	for i, id := range ids {
-		sn, err := s.At(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if b, err := sn.Read(fmt.Sprintf("calendars/alice/home/zz%02d.ics", i)); err != nil || string(b) != fmt.Sprint(i) {
-			t.Fatalf("commit %d: %q %v", i, b, err)
-		}
-	}
+	checkSmallPacks(t, s, ids)
 }
 
 func parseHexT(t *testing.T, s string) plumbing.Hash {
@@ -677,5 +641,38 @@ func TestMaintenanceWaitsForQuiet(t *testing.T) {
 	}
 	if n := count(); n > 2 {
 		t.Errorf("%d packs left after the writes stopped", n)
+	}
+}
+
+// smallPacks imports 1,000 events into s and writes them out, then makes
+// n commits of one file each, each written out to its own small pack.
+// It returns the commits' ids.
+func smallPacks(t *testing.T, s *Store, n int) []string {
+	t.Helper()
+	importEvents(t, s, 1000)
+	if err := s.disk.materialize(); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range n {
+		ids = append(ids, put(t, s, fmt.Sprintf("calendars/alice/home/zz%02d.ics", i), fmt.Sprint(i)))
+		if err := s.disk.materialize(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ids
+}
+
+// checkSmallPacks reads each commit smallPacks made back, with its file.
+func checkSmallPacks(t *testing.T, s *Store, ids []string) {
+	t.Helper()
+	for i, id := range ids {
+		sn, err := s.At(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := sn.Read(fmt.Sprintf("calendars/alice/home/zz%02d.ics", i)); err != nil || string(b) != fmt.Sprint(i) {
+			t.Fatalf("commit %d: %q %v", i, b, err)
+		}
 	}
 }

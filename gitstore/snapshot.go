@@ -52,7 +52,10 @@ func (sn *Snapshot) Time() time.Time { return sn.when }
 func (sn *Snapshot) Tree() string { return sn.root.String() }
 
 // Stat describes path p; the error wraps fs.ErrNotExist when it is absent.
-func (sn *Snapshot) Stat(p string) (Entry, error) {
+func (sn *Snapshot) Stat(p string) (Entry, error) { return sn.stat(p, true) }
+
+// stat is Stat, with a file's Size left at -1 unless sized.
+func (sn *Snapshot) stat(p string, sized bool) (Entry, error) {
 	comps, err := splitPath(p)
 	if err != nil {
 		return Entry{}, err
@@ -61,7 +64,20 @@ func (sn *Snapshot) Stat(p string) (Entry, error) {
 	if err != nil {
 		return Entry{}, fmt.Errorf("gitstore: stat %s: %w", p, err)
 	}
-	return sn.s.entry(comps, n)
+	return sn.s.entry(comps, n, sized)
+}
+
+// entry turns a resolved node into an Entry, with a file's Size left at
+// -1 unless sized.
+func (s *Store) entry(comps []string, n node, sized bool) (Entry, error) {
+	prefix, name := "", ""
+	if len(comps) > 0 {
+		prefix, name = strings.Join(comps[:len(comps)-1], "/"), comps[len(comps)-1]
+	}
+	if sized {
+		return s.childEntry(prefix, name, n)
+	}
+	return s.unsizedEntry(prefix, name, n)
 }
 
 // StatIn describes entry name of directory dir whose tree id (the Hash
@@ -72,7 +88,7 @@ func (sn *Snapshot) Stat(p string) (Entry, error) {
 func (sn *Snapshot) StatIn(dir, dirID, name string) (Entry, error) {
 	h, ok := parseHex(dirID)
 	if !ok || !validName(name) {
-		return sn.statUnsized(strings.Trim(dir, "/") + "/" + name)
+		return sn.stat(strings.Trim(dir, "/")+"/"+name, false)
 	}
 	t, err := sn.s.tree(h)
 	if err != nil {
@@ -83,22 +99,6 @@ func (sn *Snapshot) StatIn(dir, dirID, name string) (Entry, error) {
 		return Entry{}, fmt.Errorf("gitstore: stat %s/%s: %w", dir, name, fs.ErrNotExist)
 	}
 	return sn.s.unsizedEntry(strings.Trim(dir, "/"), name, nodeOf(e))
-}
-
-// statUnsized is Stat with a file's Size left at -1.
-func (sn *Snapshot) statUnsized(p string) (Entry, error) {
-	comps, err := splitPath(p)
-	if err != nil {
-		return Entry{}, err
-	}
-	n, err := sn.s.resolve(sn.root, comps)
-	if err != nil {
-		return Entry{}, fmt.Errorf("gitstore: stat %s: %w", p, err)
-	}
-	if len(comps) == 0 {
-		return sn.s.unsizedEntry("", "", n)
-	}
-	return sn.s.unsizedEntry(strings.Join(comps[:len(comps)-1], "/"), comps[len(comps)-1], n)
 }
 
 // unsizedEntry is childEntry with a file's Size left at -1.
@@ -236,14 +236,6 @@ func (s *Store) resolve(root plumbing.Hash, comps []string) (node, error) {
 
 func nodeOf(e treeEntry) node {
 	return node{dir: e.mode == filemode.Dir, hash: e.hash, size: -1}
-}
-
-// entry turns a resolved node into an Entry.
-func (s *Store) entry(comps []string, n node) (Entry, error) {
-	if len(comps) == 0 {
-		return s.childEntry("", "", n)
-	}
-	return s.childEntry(strings.Join(comps[:len(comps)-1], "/"), comps[len(comps)-1], n)
 }
 
 // childEntry describes name in directory prefix ("" for the root).

@@ -93,7 +93,7 @@ func (t *Txn) Stat(p string) (Entry, error) {
 	if err != nil {
 		return Entry{}, fmt.Errorf("gitstore: stat %s: %w", p, err)
 	}
-	return t.s.entry(comps, n)
+	return t.s.entry(comps, n, true)
 }
 
 // Exists reports whether path p exists in the transaction.

@@ -37,14 +37,10 @@ func expand(cal *ical.Calendar, tr *TimeRange, o Options) (*ical.Calendar, error
 			continue
 		}
 		set, err := recur.New(g.Components, ctx)
+		insts, withRID, err := groupInstances(g, set, err, tr, o.Limits)
 		if err != nil {
-			return nil, dataErr(err)
+			return nil, err
 		}
-		insts, err := set.Instances(tr.Start, tr.End, o.Limits)
-		if err != nil {
-			return nil, dataErr(err)
-		}
-		withRID := set.Recurring() || len(g.Components) > 1
 		for _, in := range insts {
 			c, err := instanceComp(in, withRID, ctx)
 			if err != nil {
@@ -54,6 +50,21 @@ func expand(cal *ical.Calendar, tr *TimeRange, o Options) (*ical.Calendar, error
 		}
 	}
 	return &ical.Calendar{Component: out}, nil
+}
+
+// groupInstances returns the instances in tr of group g, whose recurrence
+// set is set (or err when it could not be made), and whether they carry
+// a RECURRENCE-ID (they do in a recurrence set or a group with
+// overrides).
+func groupInstances(g recur.Group, set *recur.Set, err error, tr *TimeRange, lim recur.Limits) ([]recur.Instance, bool, error) {
+	if err != nil {
+		return nil, false, dataErr(err)
+	}
+	insts, err := set.Instances(tr.Start, tr.End, lim)
+	if err != nil {
+		return nil, false, dataErr(err)
+	}
+	return insts, set.Recurring() || len(g.Components) > 1, nil
 }
 
 // instanceComp writes one instance as a standalone component. It shares

@@ -33,14 +33,10 @@ func expandText(x *Object, tr *TimeRange, o Options) ([]byte, error) {
 			continue
 		}
 		set, err := x.set(i, ctx)
+		insts, withRID, err := groupInstances(g, set, err, tr, o.Limits)
 		if err != nil {
-			return nil, dataErr(err)
+			return nil, err
 		}
-		insts, err := set.Instances(tr.Start, tr.End, o.Limits)
-		if err != nil {
-			return nil, dataErr(err)
-		}
-		withRID := set.Recurring() || len(g.Components) > 1
 		for _, in := range insts {
 			t, err := x.template(in.Component, ctx, true)
 			if err != nil {
