@@ -190,3 +190,45 @@ func FuzzExpandText(f *testing.F) {
 		checkExpandText(t, NewObject(cal), tr, Options{Limits: recur.Limits{MaxInstances: 200, MaxSteps: 10000}})
 	})
 }
+
+// TestObjectConcurrentUse: one Object serves concurrent expansions in
+// several floating zones (as a server's parse cache shares it), each
+// giving what a fresh Object gives.
+func TestObjectConcurrentUse(t *testing.T) {
+	r := rand.New(rand.NewSource(6764))
+	srcs := expandObjects(r, 40)
+	zones := []*time.Location{nil, time.FixedZone("+0530", 5*3600+1800), time.FixedZone("-10", -10*3600)}
+	tr := &TimeRange{Start: time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2006, 3, 1, 0, 0, 0, 0, time.UTC)}
+	for _, src := range srcs {
+		cal, err := icalobj.Parse([]byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]string, len(zones))
+		for i, z := range zones {
+			b, err := expandText(NewObject(cal), tr, Options{Floating: z})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[i] = string(b)
+		}
+		shared := NewObject(cal)
+		errs := make(chan error, 3*len(zones))
+		for range 3 {
+			for i, z := range zones {
+				go func() {
+					b, err := expandText(shared, tr, Options{Floating: z})
+					if err == nil && string(b) != want[i] {
+						err = fmt.Errorf("zone %v: concurrent expansion differs:\n%s\nwant\n%s", z, b, want[i])
+					}
+					errs <- err
+				}()
+			}
+		}
+		for range 3 * len(zones) {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
