@@ -387,12 +387,16 @@ func (r *resource) put(ctx context.Context, rq *webmachine.Request) error {
 	if parent, _ := lookup(r.c.Snapshot, parentSegs(r.segs), log); parent != nil {
 		existing, _ := lookup(r.c.Snapshot, r.segs, log)
 		storeCT := ct
+		var err error
 		if r.s.Hooks.CheckPut != nil {
-			if normal, err := r.s.Hooks.CheckPut(ctx, r.c, parent, existing, r.segs[len(r.segs)-1], body, ct); err == nil && normal != "" {
+			var normal string
+			if normal, err = r.s.Hooks.CheckPut(ctx, r.c, parent, existing, r.segs[len(r.segs)-1], body, ct); normal != "" {
 				storeCT = normal
 			}
 		}
-		prepared = prepareProps(r.c.Snapshot, r.segs, existing, storeCT, len(body), now)
+		if err == nil { // a refused body is refused again inside: nothing to store
+			prepared = prepareProps(r.c.Snapshot, r.segs, existing, storeCT, len(body), now)
+		}
 	}
 	err = r.s.update(ctx, r.c, func(tx *gitstore.Txn) error {
 		if err := r.checkPutTarget(tx); err != nil {
