@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,6 +138,23 @@ func BenchmarkPutInto10k(b *testing.B) {
 		i++
 		s.Want(201, "root", "PUT", "/calendars/root/"+uid+".ics", benchEvent(uid), "Content-Type", "text/calendar")
 	}
+}
+
+// BenchmarkPutInto10kParallel is BenchmarkPutInto10k with 8 writers (the
+// store on disk): each PUT still gets its own commit, and concurrent ones
+// share fsyncs.
+func BenchmarkPutInto10kParallel(b *testing.B) {
+	s := benchCalendarIn(b, 10000, b.TempDir())
+	s.Want(201, "root", "PUT", "/calendars/root/warm.ics", benchEvent("warm"), "Content-Type", "text/calendar")
+	var next atomic.Int64
+	b.SetParallelism(4) // 8 writers on 2 cores
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			uid := fmt.Sprintf("par%d", next.Add(1))
+			s.Want(201, "root", "PUT", "/calendars/root/"+uid+".ics", benchEvent(uid), "Content-Type", "text/calendar")
+		}
+	})
 }
 
 // BenchmarkSyncDelta10k asks for the changes since a token taken ten
