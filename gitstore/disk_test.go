@@ -400,10 +400,6 @@ func TestPendingVersionsHeldAsDeltas(t *testing.T) {
 	fsck(t, dir)
 }
 
-// TestMaintainRedeltasSmallPacks: packs written one commit at a time
-// (a low commit rate, or a push after each) each hold a whole copy of
-// the large directory; merging them rewrites the trees as deltas, so the
-
 // TestSteadyWritesMakeFewPacks: under steady concurrent writes into a
 // large directory, journalled objects are packed once per full delta
 // chain of its tree, not in a small pack after each (a stale wake-up of
@@ -503,6 +499,9 @@ func TestReplayOfALongJournal(t *testing.T) {
 	fsck(t, crashed)
 }
 
+// TestMaintainRedeltasSmallPacks: packs written one commit at a time
+// (a low commit rate, or a push after each) each hold a whole copy of
+// the large directory; merging them rewrites the trees as deltas, so the
 // merged pack is a fraction of their sum, and git accepts it.
 func TestMaintainRedeltasSmallPacks(t *testing.T) {
 	needGit(t)
