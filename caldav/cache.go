@@ -88,15 +88,14 @@ func (h *handler) uid(n *dav.Node) (string, error) {
 }
 
 // remember caches what later reads of an object validated by a PUT need
-// from its parse, under the blob id data will have once stored: its UID
-// (for the next PUT's UID check) and its span (for calendar-query and the
-// calendar index), so that neither parses it again. The parse itself is
+// from its parse cal, under the blob id its data will have once stored:
+// its UID (for the next PUT's UID check) and its span (for calendar-query
+// and the calendar index), so that neither parses it again. The parse itself is
 // not kept: most reads of a new object need none (GET sends the stored
 // bytes, a time range is decided by the span), and a calendar filled by
 // 10,000 PUTs would otherwise fill the parse cache with objects nobody
 // asks for.
-func (h *handler) remember(data []byte, cal *ical.Calendar) {
-	id := blobID(data)
+func (h *handler) remember(id string, cal *ical.Calendar) {
 	if _, ok := h.spans.Get(id); ok {
 		return // dav checks a PUT twice; the second time is a lookup
 	}

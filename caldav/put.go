@@ -27,7 +27,8 @@ func (h *handler) checkPut(ctx context.Context, _ *dav.Call, parent, _ *dav.Node
 		return "", &dav.Error{Status: http.StatusUnsupportedMediaType, Cond: nameSupportedData,
 			Msg: fmt.Sprintf("a calendar collection holds text/calendar objects, not %q", contentType)}
 	}
-	sum, err := h.validate(body, icalobj.Rules{
+	id := blobID(body)
+	sum, err := h.validate(id, body, icalobj.Rules{
 		MaxSize:      max(h.o.MaxResourceSize, 0),
 		Components:   componentsOf(parent),
 		MinDateTime:  h.o.MinDateTime,
@@ -43,7 +44,7 @@ func (h *handler) checkPut(ctx context.Context, _ *dav.Call, parent, _ *dav.Node
 	if err := h.checkUID(ctx, parent, name, sum.UID); err != nil {
 		return "", err
 	}
-	h.remember(body, sum.Calendar)
+	h.remember(id, sum.Calendar)
 	return "", nil
 }
 
@@ -53,17 +54,18 @@ type validation struct {
 	err error
 }
 
-// validate runs icalobj.Validate, remembering recent outcomes: dav calls
+// validate runs icalobj.Validate on body (whose blob id is id),
+// remembering recent outcomes: dav calls
 // CheckPut once outside the store's write lock and again inside the
 // batch, so a costly object (recurrence checks can take a second) is
 // validated while other writers proceed, and the second call is a lookup.
 // The handler's fixed rules (sizes, dates, resolver) are not in the key.
-func (h *handler) validate(body []byte, r icalobj.Rules) (*icalobj.Summary, error) {
+func (h *handler) validate(id string, body []byte, r icalobj.Rules) (*icalobj.Summary, error) {
 	zone := ""
 	if r.Floating != nil {
 		zone = r.Floating.String()
 	}
-	key := blobID(body) + "\x00" + strings.Join(r.Components, ",") + "\x00" + zone
+	key := id + "\x00" + strings.Join(r.Components, ",") + "\x00" + zone
 	if v, ok := h.validated.Get(key); ok {
 		return v.sum, v.err
 	}

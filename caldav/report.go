@@ -209,6 +209,9 @@ func (h *handler) calendarQuery(ctx context.Context, c *dav.Call, n *dav.Node, r
 					sp = s
 				}
 			}
+			if sp != nil && q.pre.excludes(sp) {
+				return http.StatusMultiStatus, q.ms, nil // its instances lie elsewhere in time
+			}
 			if err := q.visit(ctx, n, sp); err != nil {
 				return 0, nil, err
 			}
@@ -240,13 +243,11 @@ type queryRun struct {
 	quick  *timeRangeOnly
 }
 
-// visit answers for object t, whose span is sp (nil when unknown): it is
-// left out when unreadable or when it does not match the filter.
+// visit answers for object t, whose span is sp (nil when unknown) and
+// which the prefilter kept: it is left out when unreadable or when it
+// does not match the filter.
 func (q *queryRun) visit(ctx context.Context, t *dav.Node, sp *span) error {
 	h := q.h
-	if sp != nil && q.pre.excludes(sp) {
-		return nil
-	}
 	if ok, err := h.s.AllowedNode(ctx, q.c, t, "read"); err != nil || !ok {
 		if err != nil {
 			return fmt.Errorf("caldav: access check: %w", err)
