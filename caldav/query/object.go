@@ -56,11 +56,11 @@ func (x *Object) groupList() []recur.Group {
 func (x *Object) set(i int, ctx recur.Context) (*recur.Set, error) {
 	groups := x.groupList()
 	x.mu.Lock()
-	defer x.mu.Unlock()
 	if x.sets == nil {
 		x.sets, x.setsZone = make([]groupSet, len(groups)), ctx.Floating
 	}
 	if ctx.Floating != x.setsZone {
+		x.mu.Unlock() // not kept: others need not wait for it
 		return recur.New(groups[i].Components, ctx)
 	}
 	gs := &x.sets[i]
@@ -68,7 +68,9 @@ func (x *Object) set(i int, ctx recur.Context) (*recur.Set, error) {
 		gs.set, gs.err = recur.New(groups[i].Components, ctx)
 		gs.made = true
 	}
-	return gs.set, gs.err
+	set, err := gs.set, gs.err
+	x.mu.Unlock()
+	return set, err
 }
 
 // template returns the text an expansion writes for component c: as an
