@@ -295,19 +295,21 @@ func (m *Multistatus) flush() {
 // collector pay for it.
 var pieces sync.Pool // of *[]byte, empty, with room for a piece
 
-// newPiece returns an empty slice with room for a piece and the response
-// that overflows it.
+// pieceCap is a piece's room: a piece and the response that overflows it.
+const pieceCap = multistatusPiece + multistatusPiece/4
+
+// newPiece returns an empty slice with room for a piece.
 func newPiece() []byte {
 	if p, ok := pieces.Get().(*[]byte); ok {
 		return *p
 	}
-	return make([]byte, 0, multistatusPiece+multistatusPiece/4)
+	return make([]byte, 0, pieceCap)
 }
 
 // release gives the pieces of a written answer back for reuse.
 func (m *Multistatus) release() {
 	for _, p := range append(m.pieces, m.buf.Bytes()) {
-		if cap(p) >= multistatusPiece+multistatusPiece/4 {
+		if cap(p) >= pieceCap {
 			p = p[:0]
 			pieces.Put(&p)
 		}
