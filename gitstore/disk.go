@@ -213,12 +213,14 @@ func (d *diskBackend) persist(objs []rawObject, old, new plumbing.Hash, reflog [
 
 // holdLocked adds a journalled object to the pending ones (pendMu held).
 // Only the newest version of a tree stays whole: the pending version it
-// replaces becomes a delta against it.
+// replaces becomes a delta against it. A chain at maxPendChain asks for a
+// pack, but grows on (up to maxDeltaDepth) while the pack is written, so
+// that the versions committed meanwhile are held as deltas too.
 func (d *diskBackend) holdLocked(o rawObject) {
 	if _, dup := d.pend[o.hash]; dup {
 		return
 	}
-	if old, ok := d.pend[o.base]; ok && o.hinted && old.delta == nil && old.chain < maxPendChain {
+	if old, ok := d.pend[o.base]; ok && o.hinted && old.delta == nil && old.chain < maxDeltaDepth {
 		if dl := gitDelta(o, old); dl != nil {
 			d.pendBytes -= pendCost(old)
 			old.data, old.tree, old.delta, old.deltaOf = nil, nil, dl, o.hash
@@ -239,9 +241,39 @@ func (d *diskBackend) pendFullLocked() bool {
 	return d.pendBytes > pendLimit || len(d.pend) > 16384 || d.pendDeep
 }
 
+// rechainLocked recounts the delta chains of the pending objects left
+// after a pack was written (those committed meanwhile), and pendDeep with
+// them: a version whose older versions went into the pack starts a new
+// chain. Counting on from the written versions would keep the chain at
+// its limit under steady writes, so that every newest version stayed
+// whole and a pack followed each few commits (pendMu held).
+func (d *diskBackend) rechainLocked() {
+	depth := make(map[plumbing.Hash]int, len(d.pend))
+	var chainOf func(h plumbing.Hash) int
+	chainOf = func(h plumbing.Hash) int {
+		if c, ok := depth[h]; ok {
+			return c
+		}
+		o := d.pend[h]
+		c := 0
+		if older, ok := d.pend[o.base]; ok && !o.base.IsZero() && older.deltaOf == h {
+			c = chainOf(o.base) + 1
+		}
+		depth[h] = c
+		return c
+	}
+	d.pendDeep = false
+	for h, o := range d.pend {
+		o.chain = chainOf(h)
+		d.pend[h] = o
+		d.pendDeep = d.pendDeep || o.chain >= maxPendChain
+	}
+}
+
 // maxPendChain bounds how many pending versions of a tree are held as
-// deltas against their successor: reading the oldest applies that many
-// deltas, and a chain this long starts a pack.
+// deltas against their successor: a chain this long starts a pack, and
+// reading the oldest applies that many deltas (more while the pack is
+// written, up to maxDeltaDepth).
 const maxPendChain = 256
 
 // pendCost is what a pending object holds in memory.
@@ -283,21 +315,19 @@ func (d *diskBackend) materializeLoop() {
 	tick := time.NewTicker(d.packEvery)
 	defer tick.Stop()
 	for {
+		var err error
 		select {
 		case <-d.matKick:
-			// A kick sent while the last pack was being written may be
-			// stale: packing what came meanwhile would make a small pack.
-			d.pendMu.Lock()
-			full := d.pendFullLocked()
-			d.pendMu.Unlock()
-			if !full {
-				continue
-			}
+			// A kick sent while a pack was being written may be stale
+			// once it is: packing what came meanwhile would make a small
+			// pack. So fullness is judged when the packer is free.
+			err = d.materializeIf(true)
 		case <-tick.C:
+			err = d.materializeIf(false)
 		case <-d.matStop:
 			return
 		}
-		if err := d.materialize(); err != nil {
+		if err != nil {
 			d.log.Error("gitstore: writing a pack failed (the journal keeps the objects)", "err", err)
 		}
 	}
@@ -306,10 +336,18 @@ func (d *diskBackend) materializeLoop() {
 // materialize writes every pending object into a new pack (synced), then
 // points the ref file at the newest journalled commit (not synced: the
 // journal covers it until the next checkpoint).
-func (d *diskBackend) materialize() error {
+func (d *diskBackend) materialize() error { return d.materializeIf(false) }
+
+// materializeIf is materialize, skipped when onlyFull is set and the
+// pending objects are not (or no longer) due for a pack.
+func (d *diskBackend) materializeIf(onlyFull bool) error {
 	d.matMu.Lock()
 	defer d.matMu.Unlock()
 	d.pendMu.Lock()
+	if onlyFull && !d.pendFullLocked() {
+		d.pendMu.Unlock()
+		return nil
+	}
 	objs := make([]rawObject, 0, len(d.pend))
 	for _, o := range d.pend {
 		objs = append(objs, o)
@@ -349,10 +387,7 @@ func (d *diskBackend) materialize() error {
 			delete(d.pend, o.hash)
 		}
 	}
-	d.pendDeep = false
-	for _, o := range d.pend { // committed while the pack was written
-		d.pendDeep = d.pendDeep || o.chain >= maxPendChain
-	}
+	d.rechainLocked()
 	if d.pendRef == ref {
 		d.pendRef = plumbing.ZeroHash
 	}

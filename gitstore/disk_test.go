@@ -447,6 +447,110 @@ func TestSteadyWritesMakeFewPacks(t *testing.T) {
 	}
 }
 
+// TestChainRestartsAfterPack: versions of a tree committed while a pack
+// is written start a new delta chain once the pack holds their older
+// versions, so the next pack again waits for a full chain. (Counting on
+// from the packed versions kept the chain at its limit under steady
+// writes: every newer version stayed whole, and packs followed each
+// other after a few commits.)
+func TestChainRestartsAfterPack(t *testing.T) {
+	dir := t.TempDir()
+	s := openDiskT(t, dir, Options{NoAutoMaintain: true, PackInterval: time.Hour})
+	importEvents(t, s, 2000)
+	if err := s.disk.materialize(); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	next := func() { put(t, s, fmt.Sprintf("calendars/alice/home/zz%04d.ics", n), fmt.Sprint(n)); n++ }
+	for range maxPendChain {
+		next()
+	}
+	const during = 10 // commits made while the pack is being written
+	hook := func() {
+		for range during {
+			next()
+		}
+	}
+	s.disk.onPack.Store(&hook)
+	if err := s.disk.materialize(); err != nil {
+		t.Fatal(err)
+	}
+	s.disk.onPack.Store(nil)
+	// chain reports the longest pending delta chain and how many versions
+	// of the calendar's directory (the only large tree) are held whole.
+	chain := func() (longest, whole int) {
+		s.disk.pendMu.Lock()
+		defer s.disk.pendMu.Unlock()
+		for _, o := range s.disk.pend {
+			longest = max(longest, o.chain)
+			if o.typ == plumbing.TreeObject && o.delta == nil && o.size() > 10000 {
+				whole++
+			}
+		}
+		return longest, whole
+	}
+	if c, whole := chain(); c != during-1 || whole != 1 || s.disk.pendDeep {
+		t.Fatalf("after the pack: chain %d, %d whole, deep %v; want %d, 1, false", c, whole, s.disk.pendDeep, during-1)
+	}
+	for range maxPendChain - during - 1 {
+		next()
+	}
+	if c, whole := chain(); c != maxPendChain-2 || whole != 1 || s.disk.pendDeep {
+		t.Errorf("chain %d, %d whole, deep %v; want %d, 1, false", c, whole, s.disk.pendDeep, maxPendChain-2)
+	}
+}
+
+// TestPackKeepsPendingDeltas: a pending chain that grew past maxPendChain
+// while the packer was busy goes into a pack delta by delta, without
+// rebuilding any version's content (which costs a delta applied per
+// newer version).
+func TestPackKeepsPendingDeltas(t *testing.T) {
+	dir := t.TempDir()
+	s := openDiskT(t, dir, Options{NoAutoMaintain: true, PackInterval: time.Hour})
+	importEvents(t, s, 2000)
+	if err := s.disk.materialize(); err != nil {
+		t.Fatal(err)
+	}
+	s.disk.matMu.Lock() // the packer is busy
+	for i := range maxDeltaDepth + 10 {
+		put(t, s, fmt.Sprintf("calendars/alice/home/zz%04d.ics", i), fmt.Sprint(i))
+	}
+	s.disk.pendMu.Lock()
+	var objs []rawObject
+	longest := 0
+	for _, o := range s.disk.pend {
+		objs = append(objs, o)
+		longest = max(longest, o.chain)
+	}
+	s.disk.pendMu.Unlock()
+	s.disk.matMu.Unlock()
+	if longest != maxDeltaDepth {
+		t.Errorf("longest pending chain %d, want %d", longest, maxDeltaDepth)
+	}
+	rebuilt := 0
+	entries, err := orderForPack(objs, func(o rawObject) (rawObject, error) {
+		if o.delta != nil {
+			rebuilt++
+		}
+		return s.disk.whole(o)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rebuilt != 0 {
+		t.Errorf("%d pending versions were rebuilt to be packed", rebuilt)
+	}
+	deepest := make([]int, len(entries))
+	for i, e := range entries {
+		if e.delta != nil {
+			deepest[i] = deepest[e.base] + 1
+			if deepest[i] > maxDeltaDepth {
+				t.Fatalf("entry %d is %d deltas deep", i, deepest[i])
+			}
+		}
+	}
+}
+
 // TestReplayOfALongJournal: a journal of more versions of a large tree
 // than one delta chain holds (as after a crash under steady writes) is
 // replayed in several packs, not all in memory at once, and yields

@@ -19,8 +19,12 @@ import (
 // into a 10,000-entry directory holds one 430 KB tree and N-1 deltas of
 // a few dozen bytes.
 
-// maxDeltaDepth bounds delta chains so that reading an old tree stays cheap.
-const maxDeltaDepth = 250
+// maxDeltaDepth bounds delta chains so that reading an old tree stays
+// cheap. It is the bound of pending chains too (see holdLocked), so that
+// a pack of pending versions keeps each one's delta: starting a new chain
+// in a pack needs a version's content, which a pending delta must first
+// rebuild from the newest one.
+const maxDeltaDepth = 2 * maxPendChain
 
 // packEntry is one object as laid out in a pack.
 type packEntry struct {
