@@ -1,6 +1,9 @@
 package propfile
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // This file holds a small re-implementation of the parts of OCaml's Format
 // pretty-printing engine that sexplib's to_string_hum drives: compacting
@@ -80,17 +83,54 @@ type prettyPrinter struct {
 	leftTotal int
 	rightTot  int
 	depth     int
+	// Queued elements are handed out from blocks (the queue and the scan
+	// stack point into them), which a pooled printer reuses.
+	blocks [][]ppElem
+	block  int // index of the block in use
 }
 
+// ppArenaBlock is how many elements a block holds.
+const ppArenaBlock = 64
+
+// newElem returns a pointer to a copy of e that stays valid until the
+// printer is reset.
+func (p *prettyPrinter) newElem(e ppElem) *ppElem {
+	b := p.blocks[p.block]
+	if len(b) == cap(b) {
+		p.block++
+		if p.block == len(p.blocks) {
+			p.blocks = append(p.blocks, make([]ppElem, 0, ppArenaBlock))
+		}
+		b = p.blocks[p.block][:0]
+	}
+	b = append(b, e)
+	p.blocks[p.block] = b
+	return &b[len(b)-1]
+}
+
+var printers = sync.Pool{New: func() any {
+	return &prettyPrinter{blocks: [][]ppElem{make([]ppElem, 0, ppArenaBlock)}}
+}}
+
+// newPrettyPrinter returns a fresh formatter; release it after flush.
 func newPrettyPrinter() *prettyPrinter {
-	p := &prettyPrinter{
+	p := printers.Get().(*prettyPrinter)
+	for i := range p.blocks {
+		clear(p.blocks[i])
+		p.blocks[i] = p.blocks[i][:0]
+	}
+	*p = prettyPrinter{
+		queue:     p.queue[:0],
+		scan:      p.scan[:0],
+		format:    p.format[:0],
+		blocks:    p.blocks,
 		spaceLeft: ppMargin,
 		newLine:   true,
 		leftTotal: 1,
 		rightTot:  1,
 		depth:     1,
 	}
-	sys := &ppElem{size: -1, tok: ppToken{kind: tokBegin, box: boxHOV}}
+	sys := p.newElem(ppElem{size: -1, tok: ppToken{kind: tokBegin, box: boxHOV}})
 	p.queue = append(p.queue, sys)
 	p.resetScan()
 	p.scan = append(p.scan, ppScanElem{leftTotal: 1, elem: sys})
@@ -100,7 +140,7 @@ func newPrettyPrinter() *prettyPrinter {
 // resetScan empties the scan stack, leaving only its sentinel.
 func (p *prettyPrinter) resetScan() {
 	p.scan = p.scan[:0]
-	p.scan = append(p.scan, ppScanElem{leftTotal: -1, elem: &ppElem{size: -1, tok: ppToken{kind: tokText}}})
+	p.scan = append(p.scan, ppScanElem{leftTotal: -1, elem: p.newElem(ppElem{size: -1, tok: ppToken{kind: tokText}})})
 }
 
 func (p *prettyPrinter) enqueue(e *ppElem) {
@@ -139,12 +179,19 @@ func (p *prettyPrinter) breakNewLine(offset, width int) {
 	indent := min(ppMargin-width+offset, ppMaxIndent)
 	p.curIndent = indent
 	p.spaceLeft = ppMargin - indent
-	p.out.WriteString(strings.Repeat(" ", max(indent, 0)))
+	p.spaces(indent)
 }
 
 func (p *prettyPrinter) breakSameLine(width int) {
 	p.spaceLeft -= width
-	p.out.WriteString(strings.Repeat(" ", max(width, 0)))
+	p.spaces(width)
+}
+
+// spaces writes n spaces (none when n is negative).
+func (p *prettyPrinter) spaces(n int) {
+	for ; n > 0; n-- {
+		p.out.WriteByte(' ')
+	}
 }
 
 func (p *prettyPrinter) top() (ppFormatElem, bool) {
@@ -246,7 +293,7 @@ func (p *prettyPrinter) scanPush(setBreak bool, e *ppElem) {
 // lines are indented by indent relative to the block's start column.
 func (p *prettyPrinter) openBox(indent int) {
 	p.depth++
-	p.scanPush(false, &ppElem{size: -p.rightTot, tok: ppToken{kind: tokBegin, indent: indent, box: boxBox}})
+	p.scanPush(false, p.newElem(ppElem{size: -p.rightTot, tok: ppToken{kind: tokBegin, indent: indent, box: boxBox}}))
 }
 
 // closeBox is Format.pp_close_box.
@@ -254,7 +301,7 @@ func (p *prettyPrinter) closeBox() {
 	if p.depth <= 1 {
 		return
 	}
-	p.enqueue(&ppElem{size: 0, tok: ppToken{kind: tokEnd}})
+	p.enqueue(p.newElem(ppElem{size: 0, tok: ppToken{kind: tokEnd}}))
 	p.setSize(true)
 	p.setSize(false)
 	p.depth--
@@ -262,18 +309,18 @@ func (p *prettyPrinter) closeBox() {
 
 // printString is Format.pp_print_string; s must not contain newlines.
 func (p *prettyPrinter) printString(s string) {
-	p.enqueue(&ppElem{size: len(s), tok: ppToken{kind: tokText, text: s}, length: len(s)})
+	p.enqueue(p.newElem(ppElem{size: len(s), tok: ppToken{kind: tokText, text: s}, length: len(s)}))
 	p.advance()
 }
 
 // printSpace is Format.pp_print_space: a break hint of width 1, offset 0.
 func (p *prettyPrinter) printSpace() {
-	p.scanPush(true, &ppElem{size: -p.rightTot, tok: ppToken{kind: tokBreak, width: 1}, length: 1})
+	p.scanPush(true, p.newElem(ppElem{size: -p.rightTot, tok: ppToken{kind: tokBreak, width: 1}, length: 1}))
 }
 
 // forceNewline is Format.pp_force_newline.
 func (p *prettyPrinter) forceNewline() {
-	p.enqueue(&ppElem{size: 0, tok: ppToken{kind: tokNewline}})
+	p.enqueue(p.newElem(ppElem{size: 0, tok: ppToken{kind: tokNewline}}))
 	p.advance()
 }
 
@@ -286,3 +333,7 @@ func (p *prettyPrinter) flush() string {
 	p.advance()
 	return p.out.String()
 }
+
+// release returns the printer to the pool (its output, already taken by
+// flush, is not touched again).
+func (p *prettyPrinter) release() { printers.Put(p) }

@@ -89,6 +89,7 @@ func toStringHum(s *sexp) string {
 		return quoteAtom(s.atom)
 	}
 	p := newPrettyPrinter()
+	defer p.release()
 	printHum(p, s, indent)
 	return p.flush()
 }
