@@ -93,6 +93,40 @@ func TestPutNoUIDConflict(t *testing.T) {
 	e.put("/calendars/home/a.ics", event("same"))
 }
 
+// TestPutNoUIDConflictConcurrently: of concurrent PUTs of one UID under
+// different names exactly one is stored, the others are refused with
+// no-uid-conflict. Concurrent batches are built as a group, each on the
+// changes of the ones before it, which no commit (and so no UID index)
+// holds yet.
+func TestPutNoUIDConflictConcurrently(t *testing.T) {
+	e := calEnv(t, Options{})
+	const rounds, writers = 20, 8
+	for round := range rounds {
+		uid := fmt.Sprintf("shared-%d", round)
+		statuses := make(chan davtest.Response, writers)
+		for w := range writers {
+			go func() {
+				statuses <- e.Do(http.MethodPut, fmt.Sprintf("%sr%d-w%d.ics", cal, round, w), event(uid), "Content-Type", "text/calendar")
+			}()
+		}
+		created := 0
+		for range writers {
+			r := <-statuses
+			switch r.Status {
+			case http.StatusCreated:
+				created++
+			case http.StatusConflict:
+				wantError(t, r, 409, "{urn:ietf:params:xml:ns:caldav}no-uid-conflict")
+			default:
+				t.Fatalf("round %d: PUT answered %d\n%s", round, r.Status, r.Body)
+			}
+		}
+		if created != 1 {
+			t.Fatalf("round %d: %d of %d PUTs of UID %s were stored", round, created, writers, uid)
+		}
+	}
+}
+
 func TestPutStoresBytesAsSent(t *testing.T) {
 	e := calEnv(t, Options{})
 	body := strings.ReplaceAll(event("bytes", "SUMMARY:as sent", "X-FOO;X-P=1:bar"), "\r\n", "\n")

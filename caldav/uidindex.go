@@ -35,21 +35,56 @@ const maxIndexes = 1000
 
 // uidOwner returns the member of cal (other than name) whose UID is uid,
 // or "". cal must have been read from a snapshot or a batch.
+//
+// The index is of cal's commit; a batch may have changed members since
+// (those of the batches built before it in its group): they are read
+// from cal's batch instead.
 func (h *handler) uidOwner(ctx context.Context, cal *dav.Node, name, uid string) (string, error) {
 	commit := cal.Commit()
-	if commit == "" {
+	pending, all, err := cal.PendingNames()
+	if err != nil {
+		return "", err
+	}
+	if commit == "" || all {
 		return h.uidOwnerByListing(ctx, cal, name, uid)
 	}
+	if owner := h.indexedOwner(ctx, cal, commit, name, uid, pending); owner != "" {
+		return owner, nil
+	}
+	for _, member := range pending {
+		if member == name || strings.HasSuffix(member, ".prop") {
+			continue
+		}
+		k, err := cal.Child(member)
+		if err != nil || k == nil || k.Collection {
+			continue // removed, or not an object
+		}
+		if u, err := h.uid(k); err == nil && u == uid {
+			return member, nil
+		}
+	}
+	return "", nil
+}
+
+// indexedOwner is the member (not name, nor one of pending) that cal's
+// index at commit gives uid to, or "".
+func (h *handler) indexedOwner(ctx context.Context, cal *dav.Node, commit, name, uid string, pending []string) string {
 	h.uidIdx.mu.Lock()
 	defer h.uidIdx.mu.Unlock()
 	idx, err := h.indexAt(ctx, cal, commit)
 	if err != nil {
-		return "", err
+		return ""
 	}
-	if owner, ok := idx.byUID[uid]; ok && owner != name {
-		return owner, nil
+	owner, ok := idx.byUID[uid]
+	if !ok {
+		return ""
 	}
-	return "", nil
+	for _, m := range append([]string{owner}, idx.others[uid]...) {
+		if m != name && !slices.Contains(pending, m) {
+			return m
+		}
+	}
+	return ""
 }
 
 // indexAt returns cal's index brought to commit. The caller holds the lock.

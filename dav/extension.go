@@ -96,6 +96,19 @@ func (n *Node) Commit() string {
 	return ""
 }
 
+// PendingNames returns the names of the collection's members that the
+// batch the node was read from has changed so far, for a caller that
+// keeps an index of the batch's base commit (see Commit); all is true
+// when the collection itself is new or replaced in the batch. A node read
+// from a snapshot has none.
+func (n *Node) PendingNames() (names []string, all bool, err error) {
+	tx, ok := n.rd.(*gitstore.Txn)
+	if !ok {
+		return nil, false, nil
+	}
+	return tx.ChangedNames(n.Path())
+}
+
 // HrefOf is the escaped href of the resource at segs ("/a/b", or "/a/b/"
 // for a collection).
 func HrefOf(segs []string, collection bool) string { return hrefOf(segs, collection) }

@@ -3,7 +3,11 @@ package gitstore
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -21,6 +25,21 @@ type job struct {
 	done   chan struct{}
 }
 
+// request is a Batch call waiting for its commit to be built.
+type request struct {
+	c  Commit
+	fn func(tx *Txn) error
+
+	// Set by the leader that built it, before built is closed.
+	taken    bool   // claimed by a leader (under reqMu)
+	job      *job   // the commit to make durable; nil if none
+	id       string // without a job: the head's id, nothing changed
+	err      error
+	panicked bool
+	panicVal any
+	built    chan struct{}
+}
+
 // Batch runs fn on a transaction over the current head and commits its
 // changes as one commit described by c. If fn returns an error nothing is
 // written and that error is returned. If nothing changed, no commit is
@@ -28,55 +47,44 @@ type job struct {
 //
 // When Batch returns successfully the commit is durable (it survives a
 // crash or power loss) and visible through Head. Concurrent batches are
-// serialised, each gets its own commit, and commits waiting together share
-// one round of fsyncs. In PushSync mode Batch also waits for the commit to
-// be pushed; if that fails, the error wraps ErrPush and the returned id is
-// still valid (the commit is kept and pushed later).
+// serialised: each sees the changes of those before it and gets its own
+// commit. Batches that wait together are built as a group (their trees
+// hashed in parallel) and share one round of fsyncs. In PushSync mode
+// Batch also waits for the commit to be pushed; if that fails, the error
+// wraps ErrPush and the returned id is still valid (the commit is kept
+// and pushed later).
+//
+// fn may run on another caller's goroutine; a panic in it is passed on
+// to its own caller, and the store stays usable.
 func (s *Store) Batch(ctx context.Context, c Commit, fn func(tx *Txn) error) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
+	r := &request{c: c, fn: fn, built: make(chan struct{})}
+	s.reqMu.Lock()
+	s.reqs = append(s.reqs, r)
+	s.reqMu.Unlock()
 	select {
 	case s.writeSem <- struct{}{}:
+		s.lead() // builds r unless a leader before took it (and is done)
+	case <-r.built:
 	case <-ctx.Done():
-		return "", ctx.Err()
+		if s.withdraw(r) {
+			return "", ctx.Err()
+		}
 	case <-s.closed:
-		return "", ErrClosed
-	}
-	// Release the writer slot exactly once, also when fn panics (the
-	// panic goes on to the caller; the store stays usable).
-	held := true
-	release := func() {
-		if held {
-			held = false
-			<-s.writeSem
+		if s.withdraw(r) {
+			return "", ErrClosed
 		}
 	}
-	defer release()
-	select {
-	case <-s.closed:
-		return "", ErrClosed
-	default:
+	<-r.built
+	if r.panicked {
+		panic(r.panicVal)
 	}
-	j, err := s.build(c, fn)
-	if err != nil || j == nil {
-		id := s.tip.Commit()
-		release()
-		if err != nil {
-			return "", err
-		}
-		return id, nil
+	if r.err != nil || r.job == nil {
+		return r.id, r.err
 	}
-	s.qmu.Lock()
-	s.queue = append(s.queue, j)
-	for _, o := range j.objs {
-		s.inflight[o.hash] = o
-	}
-	s.qmu.Unlock()
-	s.tip = j.snap
-	s.lastCommit.Store(time.Now().UnixNano())
-	release()
-
+	j := r.job
 	s.flushQueue()
 	<-j.done
 	if j.err != nil {
@@ -91,47 +99,202 @@ func (s *Store) Batch(ctx context.Context, c Commit, fn func(tx *Txn) error) (st
 	return id, nil
 }
 
-// build runs fn over the tip and encodes the resulting commit; nil when
-// nothing changed. Called with writeSem held.
-func (s *Store) build(c Commit, fn func(tx *Txn) error) (*job, error) {
+// withdraw removes r from the waiting requests, false when a leader has
+// already taken it (its outcome is then awaited).
+func (s *Store) withdraw(r *request) bool {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	if r.taken {
+		return false
+	}
+	s.reqs = slices.DeleteFunc(s.reqs, func(q *request) bool { return q == r })
+	return true
+}
+
+// lead builds every waiting request as one group, with writeSem held
+// (released on return).
+func (s *Store) lead() {
+	defer func() { <-s.writeSem }()
+	s.reqMu.Lock()
+	group := s.reqs
+	s.reqs = nil
+	for _, r := range group {
+		r.taken = true
+	}
+	s.reqMu.Unlock()
+	defer func() {
+		for _, r := range group {
+			close(r.built)
+		}
+	}()
+	select {
+	case <-s.closed:
+		for _, r := range group {
+			r.err = ErrClosed
+		}
+		return
+	default:
+	}
+	s.buildGroup(group)
+}
+
+// groupMember is one request of a group with its transaction.
+type groupMember struct {
+	r    *request
+	tx   *Txn
+	root plumbing.Hash
+	err  error
+}
+
+// buildGroup runs the group's callbacks in order, each on a transaction
+// that starts where the one before ended, then builds their trees (in
+// parallel) and encodes one commit per request that changed something,
+// each the parent of the next. Called with writeSem held.
+func (s *Store) buildGroup(group []*request) {
 	base := s.tip
-	tx := &Txn{s: s, base: base, root: &mdir{base: base.root}, objs: map[plumbing.Hash]rawObject{}}
-	if err := fn(tx); err != nil {
-		return nil, err
+	prev := newTxn(s, base) // no callback changes it: each gets its next
+	prev.memo = &buildMemo{dirs: map[*mdir]*builtDir{}}
+	var members []*groupMember
+	for _, r := range group {
+		tx := prev.next()
+		if !runCallback(r, tx) {
+			continue
+		}
+		members = append(members, &groupMember{r: r, tx: tx})
+		prev = tx
 	}
-	root, empty, err := tx.build(tx.root)
-	if err != nil {
-		return nil, fmt.Errorf("gitstore: build tree: %w", err)
+	s.buildTrees(members)
+
+	parent := base
+	var jobs []*job
+	seen := map[plumbing.Hash]bool{}
+	versions := map[plumbing.Hash]*rawObject{} // newest tree of the group, by the base it was spliced from
+	for i, m := range members {
+		if m.err != nil {
+			// Every later member saw this one's changes: none can commit.
+			for _, later := range members[i:] {
+				later.r.err = fmt.Errorf("gitstore: build tree: %w", m.err)
+			}
+			break
+		}
+		if m.root == parent.root {
+			m.r.id = parent.Commit()
+			continue
+		}
+		j := s.encodeJob(m.r.c, parent, m.root, m.tx.objs, seen, versions)
+		m.r.job = j
+		jobs = append(jobs, j)
+		parent = j.snap
 	}
+	if len(jobs) == 0 {
+		return
+	}
+	s.qmu.Lock()
+	s.queue = append(s.queue, jobs...)
+	for _, j := range jobs {
+		for _, o := range j.objs {
+			s.inflight[o.hash] = o
+		}
+	}
+	s.qmu.Unlock()
+	s.tip = parent
+	s.lastCommit.Store(time.Now().UnixNano())
+}
+
+// runCallback runs r's callback on tx and records its failure in r;
+// true when it succeeded.
+func runCallback(r *request, tx *Txn) (ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.panicked, r.panicVal = true, v
+			ok = false
+		}
+	}()
+	if err := r.fn(tx); err != nil {
+		r.err = err
+		return false
+	}
+	return true
+}
+
+// buildTrees builds the members' trees, spread over the processors
+// (hashing a large directory's tree is most of a commit's cost).
+func (s *Store) buildTrees(members []*groupMember) {
+	workers := min(len(members), runtime.GOMAXPROCS(0))
+	var next atomic.Int32
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(members) {
+					return
+				}
+				members[i].build()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// build builds m's trees; a panic becomes its error.
+func (m *groupMember) build() {
+	defer func() {
+		if v := recover(); v != nil {
+			m.err = fmt.Errorf("%w: %v", errBuildFailed, v)
+		}
+	}()
+	root, empty, err := m.tx.buildRoot()
 	if empty {
 		root = emptyTree
 	}
-	if root == base.root {
-		return nil, nil
-	}
+	m.root, m.err = root, err
+}
+
+// encodeJob encodes the commit of root described by c on top of parent,
+// with the objects of objs (blobs and the trees built) not already in an
+// earlier job of the group (seen). A tree is hinted as a splice of the
+// group's previous version of its directory (versions), so that the
+// journal and the pending deltas stay as small as each commit's change.
+func (s *Store) encodeJob(c Commit, parent *Snapshot, root plumbing.Hash, objs map[plumbing.Hash]rawObject, seen map[plumbing.Hash]bool, versions map[plumbing.Hash]*rawObject) *job {
 	if c.When.IsZero() {
 		c.When = time.Now()
 	}
-	co := encodeCommit(c, root, base.commit)
+	co := encodeCommit(c, root, parent.commit)
 	j := &job{
 		commit: co.hash,
 		snap:   &Snapshot{s: s, commit: co.hash, root: root, when: c.When.Truncate(time.Second)},
 		sizes:  map[plumbing.Hash]int64{},
 		done:   make(chan struct{}),
 	}
-	for _, o := range tx.objs {
-		j.objs = append(j.objs, o)
-		if o.typ == plumbing.BlobObject {
-			j.sizes[o.hash] = int64(len(o.data))
+	for h, o := range objs {
+		if seen[h] {
+			continue
 		}
+		seen[h] = true
+		switch {
+		case o.typ == plumbing.BlobObject:
+			j.sizes[h] = int64(len(o.data))
+		case o.tree != nil && o.hinted:
+			from := o.base // the group's base version of the directory
+			if last := versions[from]; last != nil {
+				o.base, o.baseSize = last.hash, last.size()
+				o.pre = commonPrefixTrees(last.tree, o.tree)
+				o.suf = commonSuffixTrees(last.tree, o.tree, o.pre, o.pre)
+			}
+			versions[from] = &o
+		}
+		j.objs = append(j.objs, o)
 	}
 	if root == emptyTree {
 		j.objs = append(j.objs, encodeTree(nil))
 	}
 	j.objs = append(j.objs, co)
 	first, _, _ := strings.Cut(c.message(), "\n")
-	j.reflog = fmt.Sprintf("%s %s %s\tcommit: %s\n", base.commit, co.hash, identity(c.AuthorName, c.AuthorEmail, c.When), first)
-	return j, nil
+	j.reflog = fmt.Sprintf("%s %s %s\tcommit: %s\n", parent.commit, co.hash, identity(c.AuthorName, c.AuthorEmail, c.When), first)
+	return j
 }
 
 // flushQueue makes queued jobs durable. The first caller to get syncMu

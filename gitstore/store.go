@@ -105,6 +105,9 @@ type Store struct {
 	blobs *gencache.Cache[plumbing.Hash, []byte]
 	head  atomic.Pointer[Snapshot]
 
+	reqMu sync.Mutex
+	reqs  []*request // Batch calls waiting to be built
+
 	writeSem chan struct{} // held while a batch is built
 	tip      *Snapshot     // newest built commit, maybe not yet durable (under writeSem)
 	// lastCommit is when the newest commit was built (Unix nanoseconds),

@@ -1,10 +1,13 @@
 package gitstore
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -19,12 +22,41 @@ type Txn struct {
 	base *Snapshot
 	root *mdir
 	objs map[plumbing.Hash]rawObject // new blobs
+	// gen marks the directories this transaction made and may change in
+	// place; one it shares with the transaction before it in a group is
+	// copied first (see next).
+	gen  int
+	memo *buildMemo // shared by the transactions of a group, or nil
+}
+
+// newTxn returns an empty transaction over base.
+func newTxn(s *Store, base *Snapshot) *Txn {
+	return &Txn{s: s, base: base, root: &mdir{base: base.root, gen: 1}, objs: map[plumbing.Hash]rawObject{}, gen: 1}
+}
+
+// next returns a transaction that starts where t ended, for the next
+// batch of a group: it sees t's changes, shares t's directories and
+// copies one before changing it, so that t, no longer changed, can still
+// be built.
+func (t *Txn) next() *Txn {
+	n := &Txn{s: t.s, base: t.base, objs: maps.Clone(t.objs), gen: t.gen + 1, memo: t.memo}
+	n.root = t.root.ownedBy(n.gen)
+	return n
 }
 
 // mdir is a directory with pending changes over its base tree.
 type mdir struct {
 	base plumbing.Hash // zero for a new directory
 	kids map[string]*mnode
+	gen  int // the transaction generation that made it
+}
+
+// ownedBy returns m if generation gen made it, else a copy gen owns.
+func (m *mdir) ownedBy(gen int) *mdir {
+	if m.gen == gen {
+		return m
+	}
+	return &mdir{base: m.base, kids: maps.Clone(m.kids), gen: gen}
 }
 
 // mnode is a pending change to one name of a directory.
@@ -81,6 +113,39 @@ func (m *mdir) hashIfClean() plumbing.Hash {
 		return m.base
 	}
 	return plumbing.ZeroHash
+}
+
+// ChangedNames returns the names directly in directory dir whose entries
+// the transaction has written, removed or replaced so far; they may
+// differ from what Base holds, all others are Base's. all is true when
+// dir itself is new or replaced (or removed): then nothing in it is
+// Base's. Callers that keep an index of a Base snapshot correct it with
+// these (a transaction of a group starts from the changes of the ones
+// before it, which no commit holds yet).
+func (t *Txn) ChangedNames(dir string) (names []string, all bool, err error) {
+	comps, err := splitPath(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	m := t.root
+	for _, c := range comps {
+		k, ok := m.kids[c]
+		switch {
+		case !ok:
+			return nil, false, nil
+		case k.removed:
+			return nil, true, nil
+		case k.dir == nil:
+			return nil, false, fmt.Errorf("gitstore: changed names in %s: %w", dir, ErrNotDir)
+		}
+		m = k.dir
+	}
+	if len(comps) > 0 && m.base.IsZero() {
+		return nil, true, nil
+	}
+	names = slices.Collect(maps.Keys(m.kids))
+	slices.Sort(names)
+	return names, false, nil
 }
 
 // Stat describes path p as the transaction currently sees it.
@@ -236,10 +301,13 @@ func (t *Txn) ensureDir(comps []string) (*mdir, error) {
 		if k, ok := cur.kids[c]; ok {
 			switch {
 			case k.removed:
-				k = &mnode{dir: &mdir{}}
+				k = &mnode{dir: &mdir{gen: t.gen}}
 				cur.setKid(c, k)
 			case k.dir == nil:
 				return nil, fmt.Errorf("%s: %w", strings.Join(comps[:i+1], "/"), ErrNotDir)
+			case k.dir.gen != t.gen:
+				k = &mnode{dir: k.dir.ownedBy(t.gen)}
+				cur.setKid(c, k)
 			}
 			cur = k.dir
 			continue
@@ -257,19 +325,77 @@ func (t *Txn) ensureDir(comps []string) (*mdir, error) {
 				base = e.hash
 			}
 		}
-		k := &mnode{dir: &mdir{base: base}}
+		k := &mnode{dir: &mdir{base: base, gen: t.gen}}
 		cur.setKid(c, k)
 		cur = k.dir
 	}
 	return cur, nil
 }
 
-// build writes the trees of m and its changed descendants into objs and
+// errBuildFailed is what waiters for a directory get when building it
+// panicked.
+var errBuildFailed = errors.New("gitstore: building a directory failed")
+
+// buildMemo holds the directories built for a group of transactions, so
+// that one a later transaction shares (it did not change it) is built
+// once. Directories are keyed by identity: a shared one is never changed.
+type buildMemo struct {
+	mu   sync.Mutex
+	dirs map[*mdir]*builtDir
+}
+
+// builtDir is a directory's build, done once done is closed.
+type builtDir struct {
+	done  chan struct{}
+	hash  plumbing.Hash
+	empty bool
+	err   error
+	made  []rawObject // the trees made for it and its descendants
+}
+
+// buildRoot builds the transaction's trees, adds them to its objects,
+// and returns the root tree id; empty is true when nothing is left.
+func (t *Txn) buildRoot() (root plumbing.Hash, empty bool, err error) {
+	var made []rawObject
+	root, empty, err = t.build(t.root, &made)
+	for _, o := range made {
+		t.objs[o.hash] = o
+	}
+	return root, empty, err
+}
+
+// build writes the trees of m and its changed descendants into made and
 // returns m's new tree id; empty is true when nothing is left in it.
-func (t *Txn) build(m *mdir) (h plumbing.Hash, empty bool, err error) {
+// Within a group each directory is built once (see buildMemo).
+func (t *Txn) build(m *mdir, made *[]rawObject) (h plumbing.Hash, empty bool, err error) {
 	if len(m.kids) == 0 {
 		return m.base, m.base.IsZero() || m.base == emptyTree, nil
 	}
+	if t.memo == nil {
+		return t.buildDir(m, made)
+	}
+	t.memo.mu.Lock()
+	b, ok := t.memo.dirs[m]
+	if !ok {
+		b = &builtDir{done: make(chan struct{})}
+		t.memo.dirs[m] = b
+	}
+	t.memo.mu.Unlock()
+	if ok {
+		<-b.done
+	} else {
+		func() {
+			defer close(b.done) // also if building panics: no waiter hangs
+			b.err = errBuildFailed
+			b.hash, b.empty, b.err = t.buildDir(m, &b.made)
+		}()
+	}
+	*made = append(*made, b.made...)
+	return b.hash, b.empty, b.err
+}
+
+// buildDir is build for one directory with changes.
+func (t *Txn) buildDir(m *mdir, made *[]rawObject) (h plumbing.Hash, empty bool, err error) {
 	old := &tree{}
 	if !m.base.IsZero() {
 		tr, err := t.s.tree(m.base)
@@ -284,7 +410,7 @@ func (t *Txn) build(m *mdir) (h plumbing.Hash, empty bool, err error) {
 		switch {
 		case k.removed:
 		case k.dir != nil:
-			ch, empty, err := t.build(k.dir)
+			ch, empty, err := t.build(k.dir, made)
 			if err != nil {
 				return plumbing.ZeroHash, false, err
 			}
@@ -330,7 +456,7 @@ func (t *Txn) build(m *mdir) (h plumbing.Hash, empty bool, err error) {
 			o.base, o.baseSize = m.base, old.size()
 			o.hinted, o.pre, o.suf = true, pre, suf
 		}
-		t.objs[o.hash] = o
+		*made = append(*made, o)
 		t.s.trees.Add(o.hash, nt)
 	}
 	return o.hash, false, nil
