@@ -94,7 +94,7 @@ func (sn *Snapshot) StatIn(dir, dirID, name string) (Entry, error) {
 	if err != nil {
 		return Entry{}, fmt.Errorf("gitstore: stat %s/%s: %w", dir, name, err)
 	}
-	e, ok := t.lookup(name)
+	e, ok := t.lookupRead(name)
 	if !ok {
 		return Entry{}, fmt.Errorf("gitstore: stat %s/%s: %w", dir, name, fs.ErrNotExist)
 	}
@@ -225,7 +225,7 @@ func (s *Store) resolve(root plumbing.Hash, comps []string) (node, error) {
 		if err != nil {
 			return node{}, err
 		}
-		e, ok := t.lookup(c)
+		e, ok := t.lookupRead(c)
 		if !ok {
 			return node{}, fs.ErrNotExist
 		}

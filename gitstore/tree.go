@@ -3,12 +3,14 @@ package gitstore
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -82,7 +84,33 @@ type tree struct {
 
 	sortOnce sync.Once
 	byName   []int32 // entry indexes sorted by plain name, built lazily
+
+	// A version that is searched often gets an index of its names (see
+	// nameIndex).
+	finds     atomic.Int32
+	namesOnce sync.Once
+	names     atomic.Pointer[nameIndex]
 }
+
+// nameIndex maps the hash of each entry name of a tree to the entry.
+type nameIndex struct {
+	seed maphash.Seed
+	pos  map[uint64]int32 // nil when two names collide: search instead
+}
+
+const (
+	// indexAfter is how many snapshot reads look names up in a tree
+	// version by binary search before it indexes them (in the
+	// background): reading members (a calendar-multiget looks up a
+	// hundred in one version of a calendar, a GET load many more) then
+	// costs a map probe instead of some 15 probes into chunks scattered
+	// in memory, while the versions only written through (each commit
+	// makes one, which its batch searches) never pay for an index.
+	indexAfter = 64
+	// indexMin is the number of entries below which a search is cheap
+	// enough.
+	indexMin = 512
+)
 
 // treeChunk is a run of whole entries of a tree's encoding.
 type treeChunk struct {
@@ -295,6 +323,16 @@ func (k *cursor) at(i int) treeEntry { return decodeEntry(k.entry(i)) }
 
 // find looks up a name, whether it is a file or a directory.
 func (t *tree) find(name string) (int, bool) {
+	if ix := t.names.Load(); ix != nil && ix.pos != nil {
+		i, ok := ix.pos[maphash.String(ix.seed, name)]
+		if !ok {
+			return 0, false
+		}
+		if _, n := entryHead(t.entryBytes(int(i))); n == name {
+			return int(i), true
+		}
+		return 0, false // another name's hash: every name is indexed
+	}
 	if i, ok := t.search(name, false); ok {
 		return i, true
 	}
@@ -307,6 +345,30 @@ func (t *tree) lookup(name string) (treeEntry, bool) {
 		return treeEntry{}, false
 	}
 	return t.at(i), true
+}
+
+// lookupRead is lookup for a read of a snapshot: it counts towards
+// indexing t's names (see indexAfter).
+func (t *tree) lookupRead(name string) (treeEntry, bool) {
+	if t.len() >= indexMin && t.names.Load() == nil && t.finds.Add(1) == indexAfter {
+		go t.namesOnce.Do(func() { t.names.Store(t.buildNameIndex()) })
+	}
+	return t.lookup(name)
+}
+
+// buildNameIndex hashes every entry name of t.
+func (t *tree) buildNameIndex() *nameIndex {
+	ix := &nameIndex{seed: maphash.MakeSeed(), pos: make(map[uint64]int32, t.len())}
+	k := cursor{t: t}
+	for i := range t.len() {
+		_, n := entryHead(k.entry(i))
+		h := maphash.String(ix.seed, n)
+		if _, dup := ix.pos[h]; dup {
+			return &nameIndex{} // never seen with 64-bit hashes; searching stays right
+		}
+		ix.pos[h] = int32(i)
+	}
+	return ix
 }
 
 // sortedByName returns the entry indexes in plain name order (cached).

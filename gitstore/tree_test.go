@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"math/rand"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -341,4 +343,51 @@ func filesUnder(t *testing.T, s *Store, id, dir string) map[string]string {
 	}
 	walk(dir)
 	return out
+}
+
+// TestNameIndexAgreesWithSearch: once snapshot reads have looked names
+// up in a large tree often enough for it to index them, lookups find
+// exactly what a search finds, files and directories, present or not.
+func TestNameIndexAgreesWithSearch(t *testing.T) {
+	defer func(cs int) { chunkSize = cs }(chunkSize)
+	chunkSize = 1 << 10 // many chunks
+	r := rand.New(rand.NewSource(7))
+	byName := map[string]treeEntry{}
+	for len(byName) < 2*indexMin {
+		e := treeEntry{name: fmt.Sprintf("m%05d.ics", r.Intn(100000)), mode: filemode.Regular}
+		if r.Intn(10) == 0 {
+			e.name, e.mode = strings.TrimSuffix(e.name, ".ics"), filemode.Dir
+		}
+		r.Read(e.hash[:])
+		byName[e.name] = e
+	}
+	es := slices.Collect(maps.Values(byName))
+	slices.SortFunc(es, compareEntries)
+	o := encodeTree(es)
+	tr, err := decodeTree(o.hash, o.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range indexAfter {
+		tr.lookupRead(es[0].name)
+	}
+	for deadline := time.Now().Add(5 * time.Second); tr.names.Load() == nil; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the tree was not indexed")
+		}
+	}
+	if tr.names.Load().pos == nil {
+		t.Fatal("the index is unusable")
+	}
+	probes := []string{"", "m", "zz", "m00000.ics/x"}
+	for _, e := range es {
+		probes = append(probes, e.name, e.name+"x", strings.TrimSuffix(e.name, ".ics"))
+	}
+	for _, name := range probes {
+		got, ok := tr.lookup(name)
+		want, wantOK := byName[name]
+		if ok != wantOK || ok && got != want {
+			t.Fatalf("lookup %q: %v %v, want %v %v", name, got, ok, want, wantOK)
+		}
+	}
 }
