@@ -359,11 +359,7 @@ func TestJournalRecordGrowsWithTheChange(t *testing.T) {
 func TestPendingVersionsHeldAsDeltas(t *testing.T) {
 	needGit(t)
 	dir := t.TempDir()
-	s := openDiskT(t, dir, Options{NoAutoMaintain: true, PackInterval: time.Hour})
-	importEvents(t, s, 2000)
-	if err := s.disk.materialize(); err != nil {
-		t.Fatal(err)
-	}
+	s := packedCalendar(t, dir)
 	var commits []string
 	for i := range 100 {
 		commits = append(commits, put(t, s, fmt.Sprintf("calendars/alice/home/zz%03d.ics", i), fmt.Sprint(i)))
@@ -455,11 +451,7 @@ func TestSteadyWritesMakeFewPacks(t *testing.T) {
 // other after a few commits.)
 func TestChainRestartsAfterPack(t *testing.T) {
 	dir := t.TempDir()
-	s := openDiskT(t, dir, Options{NoAutoMaintain: true, PackInterval: time.Hour})
-	importEvents(t, s, 2000)
-	if err := s.disk.materialize(); err != nil {
-		t.Fatal(err)
-	}
+	s := packedCalendar(t, dir)
 	n := 0
 	next := func() { put(t, s, fmt.Sprintf("calendars/alice/home/zz%04d.ics", n), fmt.Sprint(n)); n++ }
 	for range maxPendChain {
@@ -506,11 +498,7 @@ func TestChainRestartsAfterPack(t *testing.T) {
 // newer version).
 func TestPackKeepsPendingDeltas(t *testing.T) {
 	dir := t.TempDir()
-	s := openDiskT(t, dir, Options{NoAutoMaintain: true, PackInterval: time.Hour})
-	importEvents(t, s, 2000)
-	if err := s.disk.materialize(); err != nil {
-		t.Fatal(err)
-	}
+	s := packedCalendar(t, dir)
 	s.disk.matMu.Lock() // the packer is busy
 	for i := range maxDeltaDepth + 10 {
 		put(t, s, fmt.Sprintf("calendars/alice/home/zz%04d.ics", i), fmt.Sprint(i))

@@ -38,11 +38,7 @@ func waitForRequests(t *testing.T, s *Store, n int, start func()) {
 func TestBatchGroup(t *testing.T) {
 	needGit(t)
 	dir := t.TempDir()
-	s := openDiskT(t, dir, Options{NoAutoMaintain: true, PackInterval: time.Hour})
-	importEvents(t, s, 2000)
-	if err := s.disk.materialize(); err != nil {
-		t.Fatal(err)
-	}
+	s := packedCalendar(t, dir)
 	const n = 8
 	const failing, panicking = 3, 5
 	errFail := errors.New("refused")

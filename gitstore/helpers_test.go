@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // storeKind opens a fresh store of one kind for the conformance suite.
@@ -115,3 +116,16 @@ func fsck(t testing.TB, dir string) {
 }
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// packedCalendar opens a disk store in dir (no background maintenance, no
+// timed packing) holding a calendar of 2,000 events, all packed: the
+// large directory later commits change.
+func packedCalendar(t testing.TB, dir string) *Store {
+	t.Helper()
+	s := openDiskT(t, dir, Options{NoAutoMaintain: true, PackInterval: time.Hour})
+	importEvents(t, s, 2000)
+	if err := s.disk.materialize(); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
