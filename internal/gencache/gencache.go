@@ -4,7 +4,7 @@
 // the budget it becomes the previous one and the old previous one is
 // dropped. It approximates least-recently-used eviction with a map lookup
 // per hit and no list to maintain, and holds at most about twice its
-// budget.
+// budget (plus what entries larger than half of it exceed that by).
 package gencache
 
 import "sync"
@@ -53,7 +53,7 @@ func (c *Cache[K, V]) Put(k K, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.cur[k]; ok {
-		c.used -= c.cost(old)
+		c.used -= c.costOf(old)
 		delete(c.cur, k)
 	}
 	delete(c.old, k)
@@ -65,11 +65,17 @@ func (c *Cache[K, V]) addLocked(k K, v V) {
 		return
 	}
 	c.cur[k] = v
-	c.used += c.cost(v)
+	c.used += c.costOf(v)
 	if c.used > c.budget {
 		c.old, c.cur, c.used = c.cur, map[K]V{}, 0
 	}
 }
+
+// costOf is v's cost, counted as at most half the budget: an entry
+// larger than the budget would otherwise turn the generations over at
+// each hit on it (it is moved forward from the previous one), and the
+// entries used beside it would be dropped and made again each time.
+func (c *Cache[K, V]) costOf(v V) int { return min(c.cost(v), max(c.budget/2, 1)) }
 
 // Len returns the number of entries in both generations (an entry
 // present in both counts twice).

@@ -39,3 +39,20 @@ func TestCostAndPut(t *testing.T) {
 		t.Errorf("Add replaced a value: %d bytes", len(v))
 	}
 }
+
+// TestLargeEntryKeepsOthers: an entry larger than the budget does not
+// turn the generations over at each hit on it (moving it forward from
+// the previous one), which dropped the entries used beside it once it
+// was hit twice in a row.
+func TestLargeEntryKeepsOthers(t *testing.T) {
+	c := New[string, int](100, func(v int) int { return v })
+	c.Add("large", 1000)
+	c.Add("a", 1)
+	for round := range 5 {
+		for _, k := range []string{"large", "large", "a"} {
+			if _, ok := c.Get(k); !ok {
+				t.Fatalf("round %d: %s was dropped", round, k)
+			}
+		}
+	}
+}
