@@ -39,11 +39,14 @@ type diskBackend struct {
 	pendRef   plumbing.Hash
 	pendLog   []string
 	pendBytes int64
-	pendDeep  bool       // a delta chain reached maxPendChain
-	matMu     sync.Mutex // one materializer at a time
-	matKick   chan struct{}
-	matStop   chan struct{}
-	matDone   chan struct{}
+	pendChain int // the longest pending delta chain
+	// lastPersist is when the newest commit was journalled (Unix
+	// nanoseconds), for the packer to wait for a pause in a burst.
+	lastPersist atomic.Int64
+	matMu       sync.Mutex // one materializer at a time
+	matKick     chan struct{}
+	matStop     chan struct{}
+	matDone     chan struct{}
 	// packEvery is the materializer's period; onPack is told of new packs.
 	packEvery time.Duration
 	onPack    atomic.Pointer[func()]
@@ -193,6 +196,7 @@ func (d *diskBackend) persist(objs []rawObject, old, new plumbing.Hash, reflog [
 	if err := d.j.commit(journalRecords(uniq, new)); err != nil {
 		return err
 	}
+	d.lastPersist.Store(time.Now().UnixNano())
 	d.pendMu.Lock()
 	for _, o := range uniq {
 		d.holdLocked(o)
@@ -227,7 +231,7 @@ func (d *diskBackend) holdLocked(o rawObject) {
 			d.pendBytes += pendCost(old)
 			d.pend[o.base] = old
 			o.chain = old.chain + 1
-			d.pendDeep = d.pendDeep || o.chain >= maxPendChain
+			d.pendChain = max(d.pendChain, o.chain)
 		}
 	}
 	d.pend[o.hash] = o
@@ -238,11 +242,29 @@ func (d *diskBackend) holdLocked(o rawObject) {
 // they hold much memory, are many, or a tree's delta chain is at its
 // limit (pendMu held).
 func (d *diskBackend) pendFullLocked() bool {
-	return d.pendBytes > pendLimit || len(d.pend) > 16384 || d.pendDeep
+	return d.pendBytes > pendLimit || len(d.pend) > 16384 || d.pendChain >= maxPendChain
 }
 
+// mayWaitLocked is true when pending objects that are due for a pack
+// may wait for a pause in the commits: only their delta chain is due,
+// it is not yet at pendChainHard, and a commit was journalled less than
+// packQuiet ago. A burst of writes then does not share the processor
+// with deflating the large trees (pendMu held).
+func (d *diskBackend) mayWaitLocked() bool {
+	return d.pendBytes <= pendLimit && len(d.pend) <= 16384 && d.pendChain < pendChainHard &&
+		time.Since(time.Unix(0, d.lastPersist.Load())) < packQuiet
+}
+
+// pendChainHard is the chain at which pending objects are packed even
+// during a burst of commits.
+const pendChainHard = maxPendChain + maxPendChain/2
+
+// packQuiet is the pause in commits a pack due for its chain waits for
+// (a variable so tests can change it).
+var packQuiet = 50 * time.Millisecond
+
 // rechainLocked recounts the delta chains of the pending objects left
-// after a pack was written (those committed meanwhile), and pendDeep with
+// after a pack was written (those committed meanwhile), and pendChain with
 // them: a version whose older versions went into the pack starts a new
 // chain. Counting on from the written versions would keep the chain at
 // its limit under steady writes, so that every newest version stayed
@@ -262,11 +284,11 @@ func (d *diskBackend) rechainLocked() {
 		depth[h] = c
 		return c
 	}
-	d.pendDeep = false
+	d.pendChain = 0
 	for h, o := range d.pend {
 		o.chain = chainOf(h)
 		d.pend[h] = o
-		d.pendDeep = d.pendDeep || o.chain >= maxPendChain
+		d.pendChain = max(d.pendChain, o.chain)
 	}
 }
 
@@ -314,16 +336,30 @@ func (d *diskBackend) materializeLoop() {
 	defer close(d.matDone)
 	tick := time.NewTicker(d.packEvery)
 	defer tick.Stop()
+	var retry <-chan time.Time // set while a due pack waits for a pause
 	for {
 		var err error
 		select {
 		case <-d.matKick:
 			// A kick sent while a pack was being written may be stale
 			// once it is: packing what came meanwhile would make a small
-			// pack. So fullness is judged when the packer is free.
-			err = d.materializeIf(true)
+			// pack. So dueness is judged when the packer is free.
+			var wait bool
+			wait, err = d.materializeDue()
+			switch {
+			case !wait:
+				retry = nil
+			case retry == nil:
+				retry = time.After(packQuiet)
+			}
+		case <-retry:
+			var wait bool
+			retry = nil
+			if wait, err = d.materializeDue(); wait {
+				retry = time.After(packQuiet)
+			}
 		case <-tick.C:
-			err = d.materializeIf(false)
+			err = d.materialize()
 		case <-d.matStop:
 			return
 		}
@@ -336,18 +372,31 @@ func (d *diskBackend) materializeLoop() {
 // materialize writes every pending object into a new pack (synced), then
 // points the ref file at the newest journalled commit (not synced: the
 // journal covers it until the next checkpoint).
-func (d *diskBackend) materialize() error { return d.materializeIf(false) }
+func (d *diskBackend) materialize() error {
+	d.matMu.Lock()
+	defer d.matMu.Unlock()
+	return d.materializeLocked()
+}
 
-// materializeIf is materialize, skipped when onlyFull is set and the
-// pending objects are not (or no longer) due for a pack.
-func (d *diskBackend) materializeIf(onlyFull bool) error {
+// materializeDue is materialize if the pending objects are due for a
+// pack; wait is true when they are but may wait for a pause in the
+// commits (see mayWaitLocked).
+func (d *diskBackend) materializeDue() (wait bool, err error) {
 	d.matMu.Lock()
 	defer d.matMu.Unlock()
 	d.pendMu.Lock()
-	if onlyFull && !d.pendFullLocked() {
-		d.pendMu.Unlock()
-		return nil
+	due := d.pendFullLocked()
+	wait = due && d.mayWaitLocked()
+	d.pendMu.Unlock()
+	if !due || wait {
+		return wait, nil
 	}
+	return false, d.materializeLocked()
+}
+
+// materializeLocked is materialize with matMu held.
+func (d *diskBackend) materializeLocked() error {
+	d.pendMu.Lock()
 	objs := make([]rawObject, 0, len(d.pend))
 	for _, o := range d.pend {
 		objs = append(objs, o)

@@ -481,14 +481,49 @@ func TestChainRestartsAfterPack(t *testing.T) {
 		}
 		return longest, whole
 	}
-	if c, whole := chain(); c != during-1 || whole != 1 || s.disk.pendDeep {
-		t.Fatalf("after the pack: chain %d, %d whole, deep %v; want %d, 1, false", c, whole, s.disk.pendDeep, during-1)
+	if c, whole := chain(); c != during-1 || whole != 1 || s.disk.pendChain >= maxPendChain {
+		t.Fatalf("after the pack: chain %d, %d whole, deep %v; want %d, 1, false", c, whole, s.disk.pendChain >= maxPendChain, during-1)
 	}
 	for range maxPendChain - during - 1 {
 		next()
 	}
-	if c, whole := chain(); c != maxPendChain-2 || whole != 1 || s.disk.pendDeep {
-		t.Errorf("chain %d, %d whole, deep %v; want %d, 1, false", c, whole, s.disk.pendDeep, maxPendChain-2)
+	if c, whole := chain(); c != maxPendChain-2 || whole != 1 || s.disk.pendChain >= maxPendChain {
+		t.Errorf("chain %d, %d whole, deep %v; want %d, 1, false", c, whole, s.disk.pendChain >= maxPendChain, maxPendChain-2)
+	}
+}
+
+// TestPackWaitsForAPause: a pack due only for its delta chain waits while
+// commits keep coming, up to pendChainHard, and is written once they
+// pause.
+func TestPackWaitsForAPause(t *testing.T) {
+	defer func(q time.Duration) { packQuiet = q }(packQuiet)
+	packQuiet = 300 * time.Millisecond
+	dir := t.TempDir()
+	s := packedCalendar(t, dir)
+	var packs atomic.Int64
+	count := func() { packs.Add(1) }
+	s.disk.onPack.Store(&count)
+	n := 0
+	next := func() { put(t, s, fmt.Sprintf("calendars/alice/home/zz%04d.ics", n), fmt.Sprint(n)); n++ }
+	for range maxPendChain + 20 { // a burst: each commit well within packQuiet of the last
+		next()
+	}
+	if got := packs.Load(); got != 0 {
+		t.Fatalf("%d packs written during the burst", got)
+	}
+	for deadline := time.Now().Add(10 * time.Second); packs.Load() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no pack after the burst")
+		}
+	}
+	packQuiet = time.Hour // never a pause from here on
+	for range pendChainHard + 5 {
+		next()
+	}
+	for deadline := time.Now().Add(10 * time.Second); packs.Load() < 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("a chain of %d versions was not packed during a burst", pendChainHard+5)
+		}
 	}
 }
 
