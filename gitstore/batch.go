@@ -2,6 +2,7 @@ package gitstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -33,7 +34,8 @@ type request struct {
 	// Set by the leader that built it, before built is closed.
 	taken    bool   // claimed by a leader (under reqMu)
 	job      *job   // the commit to make durable; nil if none
-	id       string // without a job: the head's id, nothing changed
+	id       string // without a job: the id of the commit it saw, nothing changed
+	wait     *job   // without a job: the commit id names, if not yet durable
 	err      error
 	panicked bool
 	panicVal any
@@ -81,10 +83,20 @@ func (s *Store) Batch(ctx context.Context, c Commit, fn func(tx *Txn) error) (st
 	if r.panicked {
 		panic(r.panicVal)
 	}
-	if r.err != nil || r.job == nil {
-		return r.id, r.err
+	if r.err != nil {
+		return "", r.err
 	}
 	j := r.job
+	if j == nil { // nothing changed: the commit seen must still be durable
+		if j = r.wait; j == nil {
+			return r.id, nil
+		}
+		s.flushQueue()
+		if <-j.done; j.err != nil {
+			return "", j.err
+		}
+		return r.id, nil
+	}
 	s.flushQueue()
 	<-j.done
 	if j.err != nil {
@@ -98,6 +110,10 @@ func (s *Store) Batch(ctx context.Context, c Commit, fn func(tx *Txn) error) (st
 	}
 	return id, nil
 }
+
+// errGroupAbandoned is the outcome of a batch whose group's leader
+// stopped before deciding it.
+var errGroupAbandoned = errors.New("gitstore: the batch was abandoned while being built")
 
 // withdraw removes r from the waiting requests, false when a leader has
 // already taken it (its outcome is then awaited).
@@ -120,6 +136,10 @@ func (s *Store) lead() {
 	s.reqs = nil
 	for _, r := range group {
 		r.taken = true
+		// Until its outcome is decided: should this goroutine stop
+		// early (a panic outside the callbacks, runtime.Goexit in one),
+		// the others must not read success.
+		r.err = errGroupAbandoned
 	}
 	s.reqMu.Unlock()
 	defer func() {
@@ -157,15 +177,17 @@ func (s *Store) buildGroup(group []*request) {
 	var members []*groupMember
 	for _, r := range group {
 		tx := prev.next()
+		r.err = nil
 		if !runCallback(r, tx) {
 			continue
 		}
+		r.err = errGroupAbandoned // until its commit is encoded
 		members = append(members, &groupMember{r: r, tx: tx})
 		prev = tx
 	}
 	s.buildTrees(members)
 
-	parent := base
+	parent, parentJob := base, s.tipJob
 	var jobs []*job
 	seen := map[plumbing.Hash]bool{}
 	versions := map[plumbing.Hash]*rawObject{} // newest tree of the group, by the base it was spliced from
@@ -177,14 +199,15 @@ func (s *Store) buildGroup(group []*request) {
 			}
 			break
 		}
+		m.r.err = nil
 		if m.root == parent.root {
-			m.r.id = parent.Commit()
+			m.r.id, m.r.wait = parent.Commit(), parentJob
 			continue
 		}
 		j := s.encodeJob(m.r.c, parent, m.root, m.tx.objs, seen, versions)
 		m.r.job = j
 		jobs = append(jobs, j)
-		parent = j.snap
+		parent, parentJob = j.snap, j
 	}
 	if len(jobs) == 0 {
 		return
@@ -197,7 +220,7 @@ func (s *Store) buildGroup(group []*request) {
 		}
 	}
 	s.qmu.Unlock()
-	s.tip = parent
+	s.tip, s.tipJob = parent, parentJob
 	s.lastCommit.Store(time.Now().UnixNano())
 }
 
@@ -277,7 +300,7 @@ func (s *Store) encodeJob(c Commit, parent *Snapshot, root plumbing.Hash, objs m
 		switch {
 		case o.typ == plumbing.BlobObject:
 			j.sizes[h] = int64(len(o.data))
-		case o.tree != nil && o.hinted:
+		case o.tree != nil && o.hinted && !o.base.IsZero():
 			from := o.base // the group's base version of the directory
 			if last := versions[from]; last != nil {
 				o.base, o.baseSize = last.hash, last.size()
@@ -329,7 +352,7 @@ func (s *Store) flushQueue() {
 		select {
 		case s.writeSem <- struct{}{}:
 			defer func() { <-s.writeSem }()
-			s.tip = s.head.Load()
+			s.tip, s.tipJob = s.head.Load(), nil
 		case <-s.closed: // Close holds writeSem; nobody builds any more
 		}
 		s.qmu.Lock()

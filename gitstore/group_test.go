@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -219,4 +221,111 @@ func TestBatchGroupSharesUnchangedDirs(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBatchGroupNoOpWaitsForItsCommit: a batch that changes nothing
+// returns the id of the commit it saw only once that commit is durable;
+// when making it durable fails, so does the batch.
+func TestBatchGroupNoOpWaitsForItsCommit(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func(testing.TB, Options) *Store) {
+		var fail atomic.Bool
+		s := open(t, Options{NoAutoMaintain: true, FailWrites: func() error {
+			if fail.Load() {
+				return errors.New("disk full")
+			}
+			return nil
+		}})
+		put(t, s, "a/x", "0")
+		fail.Store(true)
+		var writeErr, noopErr error
+		var noopID string
+		var wg sync.WaitGroup
+		waitForRequests(t, s, 2, func() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, writeErr = s.Batch(context.Background(), who("write"), func(tx *Txn) error {
+					return tx.Write("a/new", []byte("1"))
+				})
+			}()
+			waitForRequestsQueued(t, s, 1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				noopID, noopErr = s.Batch(context.Background(), who("no-op"), func(tx *Txn) error {
+					if !tx.Exists("a/new") {
+						return errors.New("the first batch's change is not visible")
+					}
+					return tx.Write("a/new", []byte("1")) // what it already holds
+				})
+			}()
+		})
+		wg.Wait()
+		if writeErr == nil || noopErr == nil {
+			t.Fatalf("with the commit failing: write %v; no-op %q, %v", writeErr, noopID, noopErr)
+		}
+		fail.Store(false)
+		if s.Head().Exists("a/new") {
+			t.Error("the failed commit is visible")
+		}
+	})
+}
+
+// waitForRequestsQueued waits until n Batch calls wait for the writer.
+func waitForRequestsQueued(t *testing.T, s *Store, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		s.reqMu.Lock()
+		waiting := len(s.reqs)
+		s.reqMu.Unlock()
+		if waiting >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d batches are waiting", waiting, n)
+		}
+	}
+}
+
+// TestBatchGroupLeaderStoppingEarly: when the goroutine building a group
+// stops in a callback (runtime.Goexit), the group's other batches fail
+// instead of reading success, and the store stays usable.
+func TestBatchGroupLeaderStoppingEarly(t *testing.T) {
+	s := kinds()[0].open(t, Options{})
+	results := make([]error, 3)
+	returned := make([]bool, 3)
+	var wg sync.WaitGroup
+	waitForRequests(t, s, 3, func() {
+		for i := range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, results[i] = s.Batch(context.Background(), who("PUT"), func(tx *Txn) error {
+					if i == 0 {
+						runtime.Goexit() // stops whichever goroutine builds the group
+					}
+					return tx.Write(fmt.Sprintf("f%d", i), []byte("x"))
+				})
+				returned[i] = true
+			}()
+			waitForRequestsQueued(t, s, i+1)
+		}
+	})
+	wg.Wait()
+	n := 0
+	for i, err := range results {
+		if returned[i] {
+			n++
+			if !errors.Is(err, errGroupAbandoned) {
+				t.Errorf("batch %d: %v, want errGroupAbandoned", i, err)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d batches returned, want the 2 the stopped goroutine did not run", n)
+	}
+	put(t, s, "after", "1")
+	if !s.Head().Exists("after") || s.Head().Exists("f1") || s.Head().Exists("f2") {
+		t.Error("the store is not usable after, or holds the abandoned changes")
+	}
 }

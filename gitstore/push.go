@@ -436,7 +436,7 @@ func (s *Store) fastForward(remote plumbing.Hash, running bool) error {
 		return err
 	}
 	s.head.Store(snap)
-	s.tip = snap
+	s.tip, s.tipJob = snap, nil
 	s.log.Info("gitstore: fast-forwarded to remote", "remote", s.o.Remote.String(), "commit", remote.String())
 	return nil
 }

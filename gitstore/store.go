@@ -110,6 +110,7 @@ type Store struct {
 
 	writeSem chan struct{} // held while a batch is built
 	tip      *Snapshot     // newest built commit, maybe not yet durable (under writeSem)
+	tipJob   *job          // the job making tip durable, nil when it is (under writeSem)
 	// lastCommit is when the newest commit was built (Unix nanoseconds),
 	// for the maintainer to wait for a quiet moment.
 	lastCommit atomic.Int64

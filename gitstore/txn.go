@@ -128,11 +128,13 @@ func (t *Txn) ChangedNames(dir string) (names []string, all bool, err error) {
 		return nil, false, err
 	}
 	m := t.root
-	for _, c := range comps {
+	for i, c := range comps {
 		k, ok := m.kids[c]
 		switch {
 		case !ok:
-			return nil, false, nil
+			// Unchanged, unless an ancestor is new: then dir is not
+			// Base's either (nor there at all).
+			return nil, i > 0 && m.base.IsZero(), nil
 		case k.removed:
 			return nil, true, nil
 		case k.dir == nil:
