@@ -48,8 +48,8 @@ func (h *handler) uidOwner(ctx context.Context, cal *dav.Node, name, uid string)
 	if commit == "" || all {
 		return h.uidOwnerByListing(ctx, cal, name, uid)
 	}
-	if owner := h.indexedOwner(ctx, cal, commit, name, uid, pending); owner != "" {
-		return owner, nil
+	if owner, err := h.indexedOwner(ctx, cal, commit, name, uid, pending); owner != "" || err != nil {
+		return owner, err
 	}
 	for _, member := range pending {
 		if member == name || strings.HasSuffix(member, ".prop") {
@@ -68,23 +68,23 @@ func (h *handler) uidOwner(ctx context.Context, cal *dav.Node, name, uid string)
 
 // indexedOwner is the member (not name, nor one of pending) that cal's
 // index at commit gives uid to, or "".
-func (h *handler) indexedOwner(ctx context.Context, cal *dav.Node, commit, name, uid string, pending []string) string {
+func (h *handler) indexedOwner(ctx context.Context, cal *dav.Node, commit, name, uid string, pending []string) (string, error) {
 	h.uidIdx.mu.Lock()
 	defer h.uidIdx.mu.Unlock()
 	idx, err := h.indexAt(ctx, cal, commit)
 	if err != nil {
-		return ""
+		return "", err
 	}
 	owner, ok := idx.byUID[uid]
 	if !ok {
-		return ""
+		return "", nil
 	}
 	for _, m := range append([]string{owner}, idx.others[uid]...) {
 		if m != name && !slices.Contains(pending, m) {
-			return m
+			return m, nil
 		}
 	}
-	return ""
+	return "", nil
 }
 
 // indexAt returns cal's index brought to commit. The caller holds the lock.
@@ -100,9 +100,24 @@ func (h *handler) indexAt(ctx context.Context, cal *dav.Node, commit string) (*u
 		if err := h.advance(ctx, idx, cal, commit); err == nil {
 			return idx, nil
 		}
-		// The old commit is not an ancestor we can diff from: rebuild.
+		// The old commit is not an ancestor we can diff from, or the
+		// walk stopped half way: rebuild.
+		delete(h.uidIdx.m, cal.Path())
 	}
-	idx, err := h.buildIndex(ctx, cal, commit)
+	// From the calendar as commit holds it: cal may have been read from
+	// a batch, whose members can differ from its base commit's.
+	snap, err := h.s.Store.At(commit)
+	if err != nil {
+		return nil, fmt.Errorf("caldav: UID index of %s: %w", cal.Href(), err)
+	}
+	at, err := h.s.Lookup(snap, cal.Segs)
+	if err != nil {
+		return nil, err
+	}
+	if at == nil {
+		return nil, fmt.Errorf("caldav: UID index of %s: no such calendar at %s", cal.Href(), commit)
+	}
+	idx, err = h.buildIndex(ctx, at, commit)
 	if err != nil {
 		return nil, err
 	}
