@@ -351,9 +351,36 @@ func (t *tree) lookup(name string) (treeEntry, bool) {
 // indexing t's names (see indexAfter).
 func (t *tree) lookupRead(name string) (treeEntry, bool) {
 	if t.len() >= indexMin && t.names.Load() == nil && t.finds.Add(1) == indexAfter {
-		go t.namesOnce.Do(func() { t.names.Store(t.buildNameIndex()) })
+		go t.namesOnce.Do(func() {
+			t.names.Store(t.buildNameIndex())
+			indexed.add(t)
+		})
 	}
 	return t.lookup(name)
+}
+
+// maxIndexed is how many tree versions keep a name index at once (one
+// of a 20,000-entry tree takes about 600 KB; the tree cache holds many
+// versions of a directory written often).
+const maxIndexed = 4
+
+// indexed holds the tree versions with a name index, newest last; adding
+// one beyond maxIndexed drops the oldest one's index.
+var indexed indexedTrees
+
+type indexedTrees struct {
+	mu    sync.Mutex
+	trees []*tree
+}
+
+func (x *indexedTrees) add(t *tree) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.trees = append(x.trees, t)
+	if len(x.trees) > maxIndexed {
+		x.trees[0].names.Store(&nameIndex{}) // searched again, not indexed again
+		x.trees = slices.Delete(x.trees, 0, 1)
+	}
 }
 
 // buildNameIndex hashes every entry name of t.

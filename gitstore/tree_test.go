@@ -391,3 +391,42 @@ func TestNameIndexAgreesWithSearch(t *testing.T) {
 		}
 	}
 }
+
+// TestNameIndexesAreBounded: at most maxIndexed tree versions keep a name
+// index; an older one is searched again.
+func TestNameIndexesAreBounded(t *testing.T) {
+	var es []treeEntry
+	for i := range indexMin {
+		es = append(es, treeEntry{name: fmt.Sprintf("m%05d.ics", i), mode: filemode.Regular})
+	}
+	var trees []*tree
+	for v := range maxIndexed + 2 {
+		es[0].hash[0] = byte(v) // another version
+		o := encodeTree(es)
+		tr, err := decodeTree(o.hash, o.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range indexAfter {
+			tr.lookupRead(es[1].name)
+		}
+		for deadline := time.Now().Add(5 * time.Second); tr.names.Load() == nil; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the tree was not indexed")
+			}
+		}
+		trees = append(trees, tr)
+	}
+	usable := 0
+	for _, tr := range trees {
+		if ix := tr.names.Load(); ix.pos != nil {
+			usable++
+		}
+		if e, ok := tr.lookup(es[7].name); !ok || e.name != es[7].name {
+			t.Fatalf("lookup %s: %v %v", es[7].name, e, ok)
+		}
+	}
+	if usable != maxIndexed {
+		t.Errorf("%d of %d trees keep an index, want %d", usable, len(trees), maxIndexed)
+	}
+}
