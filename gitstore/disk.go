@@ -41,8 +41,10 @@ type diskBackend struct {
 	pendBytes int64
 	pendChain int // the longest pending delta chain
 	// lastPersist is when the newest commit was journalled (Unix
-	// nanoseconds), for the packer to wait for a pause in a burst.
+	// nanoseconds), for the packer to wait for a pause in a burst; idle,
+	// when set, tells how long the store has served no request.
 	lastPersist atomic.Int64
+	idle        atomic.Pointer[func() time.Duration]
 	matMu       sync.Mutex // one materializer at a time
 	matKick     chan struct{}
 	matStop     chan struct{}
@@ -246,13 +248,16 @@ func (d *diskBackend) pendFullLocked() bool {
 }
 
 // mayWaitLocked is true when pending objects that are due for a pack
-// may wait for a pause in the commits: only their delta chain is due,
-// it is not yet at pendChainHard, and a commit was journalled less than
-// packQuiet ago. A burst of writes then does not share the processor
+// may wait for a pause: only their delta chain is due, it is not yet at
+// pendChainHard, and a commit was journalled or a request served (see
+// Store.Serving) less than packQuiet ago. A burst of writes then does not share the processor
 // with deflating the large trees (pendMu held).
 func (d *diskBackend) mayWaitLocked() bool {
-	return d.pendBytes <= pendLimit && len(d.pend) <= 16384 && d.pendChain < pendChainHard &&
-		time.Since(time.Unix(0, d.lastPersist.Load())) < packQuiet
+	idle := time.Since(time.Unix(0, d.lastPersist.Load()))
+	if f := d.idle.Load(); f != nil {
+		idle = min(idle, (*f)())
+	}
+	return d.pendBytes <= pendLimit && len(d.pend) <= 16384 && d.pendChain < pendChainHard && idle < packQuiet
 }
 
 // pendChainHard is the chain at which pending objects are packed even

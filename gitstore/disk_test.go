@@ -770,6 +770,47 @@ func TestMaintenanceWaitsForQuiet(t *testing.T) {
 	}
 }
 
+// TestBackgroundWorkWaitsForRequests: while a request is being served
+// (Store.Serving), packs are not merged nor a pack due for its chain
+// written; both happen once it ends.
+func TestBackgroundWorkWaitsForRequests(t *testing.T) {
+	dir := t.TempDir()
+	s := openDiskT(t, dir, Options{MaxPacks: 2, PackInterval: time.Hour})
+	for i := range 4 { // 4 packs: past MaxPacks, not past twice it
+		put(t, s, fmt.Sprintf("calendars/alice/home/p%d.ics", i), "x")
+		if err := s.disk.materialize(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() int {
+		packs, err := s.disk.packs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(packs)
+	}
+	done := s.Serving()
+	for i := range maxPendChain + 5 { // a chain due for a pack
+		put(t, s, fmt.Sprintf("calendars/alice/home/w%d.ics", i), "x")
+	}
+	time.Sleep(3 * maintainQuiet)
+	if n := count(); n != 4 {
+		t.Errorf("%d packs while a request was served, want the 4 there were", n)
+	}
+	done()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		s.disk.pendMu.Lock()
+		pending := len(s.disk.pend)
+		s.disk.pendMu.Unlock()
+		if pending == 0 && count() <= 2 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("after the request: %d packs", count())
+}
+
 // smallPacks imports 1,000 events into s and writes them out, then makes
 // n commits of one file each, each written out to its own small pack.
 // It returns the commits' ids.

@@ -70,16 +70,16 @@ func (m *maintainer) run(ctx context.Context) {
 }
 
 // maintainQuiet is how long the maintainer waits after the last commit
-// before it merges packs, unless they pile up (past twice
-// Options.MaxPacks): a merge inflates and compresses, and run during a
-// burst of writes it takes the processor from them.
+// or request (see Store.Serving) before it merges packs, unless they pile
+// up (past twice Options.MaxPacks): a merge inflates and compresses, and
+// run during a burst of requests it takes the processor from them.
 const maintainQuiet = 500 * time.Millisecond
 
-// waitQuiet waits until no commit was made for maintainQuiet, or packs
+// waitQuiet waits until the store was idle for maintainQuiet, or packs
 // pile up; false when ctx ends first.
 func (m *maintainer) waitQuiet(ctx context.Context) bool {
 	for {
-		idle := time.Since(time.Unix(0, m.s.lastCommit.Load()))
+		idle := m.s.idleFor()
 		if idle >= maintainQuiet {
 			return true
 		}

@@ -111,9 +111,13 @@ type Store struct {
 	writeSem chan struct{} // held while a batch is built
 	tip      *Snapshot     // newest built commit, maybe not yet durable (under writeSem)
 	tipJob   *job          // the job making tip durable, nil when it is (under writeSem)
-	// lastCommit is when the newest commit was built (Unix nanoseconds),
-	// for the maintainer to wait for a quiet moment.
+	// lastCommit is when the newest commit was built, lastServed when
+	// the last request told of by Serving ended (Unix nanoseconds), and
+	// serving how many are under way: background work waits for a pause
+	// (see idleFor).
 	lastCommit atomic.Int64
+	lastServed atomic.Int64
+	serving    atomic.Int64
 
 	qmu      sync.Mutex
 	queue    []*job                      // built, waiting to be made durable
@@ -184,6 +188,8 @@ func open(ctx context.Context, b backend, d *diskBackend, o Options) (*Store, er
 	s.maint = newMaintainer(s)
 	if d != nil {
 		d.onPack.Store(&s.maint.packed)
+		idle := s.idleFor
+		d.idle.Store(&idle)
 	}
 	if o.Remote != nil {
 		if err := s.syncRemote(ctx); err != nil {
@@ -227,6 +233,28 @@ func (s *Store) Close() error {
 		s.syncMu.Unlock()
 	})
 	return err
+}
+
+// Serving tells the store that a request it serves has begun; the
+// function it returns tells that it ended. Background work that can wait
+// (merging packs, writing a pack due for its delta chain) waits for a
+// pause in requests as it does for one in commits, so that it does not
+// take the processor from them.
+func (s *Store) Serving() (done func()) {
+	s.serving.Add(1)
+	return func() {
+		s.lastServed.Store(time.Now().UnixNano())
+		s.serving.Add(-1)
+	}
+}
+
+// idleFor is how long no commit was made and no request served (zero
+// while one is).
+func (s *Store) idleFor() time.Duration {
+	if s.serving.Load() > 0 {
+		return 0
+	}
+	return time.Since(time.Unix(0, max(s.lastCommit.Load(), s.lastServed.Load())))
 }
 
 // Head returns a snapshot of the current commit. It never blocks on writers.

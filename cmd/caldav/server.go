@@ -87,7 +87,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger, store *gitstore.
 	} else {
 		a.handler = rt
 	}
-	a.handler = accessLog(withScheme(a.handler, cfg), log, a.metrics)
+	a.handler = accessLog(withScheme(serving(a.handler, store), cfg), log, a.metrics)
 	return a, nil
 }
 
@@ -111,6 +111,15 @@ func rootSplit(ui webUI, rt http.Handler) http.Handler {
 			return
 		}
 		rt.ServeHTTP(w, r)
+	})
+}
+
+// serving tells the store while a request is served, so that its
+// background work (merging packs) waits for a pause in requests.
+func serving(next http.Handler, store *gitstore.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer store.Serving()()
+		next.ServeHTTP(w, r)
 	})
 }
 
