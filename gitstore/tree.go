@@ -360,9 +360,9 @@ func (t *tree) lookupRead(name string) (treeEntry, bool) {
 }
 
 // maxIndexed is how many tree versions keep a name index at once (one
-// of a 20,000-entry tree takes about 600 KB; the tree cache holds many
-// versions of a directory written often).
-const maxIndexed = 4
+// of a 20,000-entry tree takes about 650 KB; the tree cache holds many
+// versions of a directory written often, and reads go to the newest).
+const maxIndexed = 2
 
 // indexed holds the tree versions with a name index, newest last; adding
 // one beyond maxIndexed drops the oldest one's index.
