@@ -732,21 +732,7 @@ func parseHexT(t *testing.T, s string) plumbing.Hash {
 // packs while commits keep coming (unless they pile up), and does once
 // the writes stop.
 func TestMaintenanceWaitsForQuiet(t *testing.T) {
-	dir := t.TempDir()
-	s := openDiskT(t, dir, Options{MaxPacks: 2, PackInterval: time.Hour})
-	for i := range 4 { // 4 packs: past MaxPacks, not past twice it
-		put(t, s, fmt.Sprintf("calendars/alice/home/p%d.ics", i), "x")
-		if err := s.disk.materialize(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	count := func() int {
-		packs, err := s.disk.packs()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(packs)
-	}
+	s, count := fourPacks(t)
 	before := count()
 	if before <= 2 {
 		t.Fatalf("%d packs; the writes should have made 4", before)
@@ -774,21 +760,7 @@ func TestMaintenanceWaitsForQuiet(t *testing.T) {
 // (Store.Serving), packs are not merged nor a pack due for its chain
 // written; both happen once it ends.
 func TestBackgroundWorkWaitsForRequests(t *testing.T) {
-	dir := t.TempDir()
-	s := openDiskT(t, dir, Options{MaxPacks: 2, PackInterval: time.Hour})
-	for i := range 4 { // 4 packs: past MaxPacks, not past twice it
-		put(t, s, fmt.Sprintf("calendars/alice/home/p%d.ics", i), "x")
-		if err := s.disk.materialize(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	count := func() int {
-		packs, err := s.disk.packs()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(packs)
-	}
+	s, count := fourPacks(t)
 	done := s.Serving()
 	for i := range maxPendChain + 5 { // a chain due for a pack
 		put(t, s, fmt.Sprintf("calendars/alice/home/w%d.ics", i), "x")
@@ -809,6 +781,26 @@ func TestBackgroundWorkWaitsForRequests(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Errorf("after the request: %d packs", count())
+}
+
+// fourPacks opens a disk store with MaxPacks 2 and four packs (past
+// MaxPacks, not past twice it), and a function counting its packs.
+func fourPacks(t *testing.T) (*Store, func() int) {
+	t.Helper()
+	s := openDiskT(t, t.TempDir(), Options{MaxPacks: 2, PackInterval: time.Hour})
+	for i := range 4 {
+		put(t, s, fmt.Sprintf("calendars/alice/home/p%d.ics", i), "x")
+		if err := s.disk.materialize(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s, func() int {
+		packs, err := s.disk.packs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(packs)
+	}
 }
 
 // smallPacks imports 1,000 events into s and writes them out, then makes

@@ -363,19 +363,7 @@ func TestNameIndexAgreesWithSearch(t *testing.T) {
 	}
 	es := slices.Collect(maps.Values(byName))
 	slices.SortFunc(es, compareEntries)
-	o := encodeTree(es)
-	tr, err := decodeTree(o.hash, o.data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range indexAfter {
-		tr.lookupRead(es[0].name)
-	}
-	for deadline := time.Now().Add(5 * time.Second); tr.names.Load() == nil; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the tree was not indexed")
-		}
-	}
+	tr := indexedTree(t, es)
 	if tr.names.Load().pos == nil {
 		t.Fatal("the index is unusable")
 	}
@@ -402,20 +390,7 @@ func TestNameIndexesAreBounded(t *testing.T) {
 	var trees []*tree
 	for v := range maxIndexed + 2 {
 		es[0].hash[0] = byte(v) // another version
-		o := encodeTree(es)
-		tr, err := decodeTree(o.hash, o.data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range indexAfter {
-			tr.lookupRead(es[1].name)
-		}
-		for deadline := time.Now().Add(5 * time.Second); tr.names.Load() == nil; time.Sleep(time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatal("the tree was not indexed")
-			}
-		}
-		trees = append(trees, tr)
+		trees = append(trees, indexedTree(t, es))
 	}
 	usable := 0
 	for _, tr := range trees {
@@ -429,4 +404,24 @@ func TestNameIndexesAreBounded(t *testing.T) {
 	if usable != maxIndexed {
 		t.Errorf("%d of %d trees keep an index, want %d", usable, len(trees), maxIndexed)
 	}
+}
+
+// indexedTree encodes es as a tree and reads names in it until it has
+// indexed them.
+func indexedTree(t *testing.T, es []treeEntry) *tree {
+	t.Helper()
+	o := encodeTree(es)
+	tr, err := decodeTree(o.hash, o.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range indexAfter {
+		tr.lookupRead(es[0].name)
+	}
+	for deadline := time.Now().Add(5 * time.Second); tr.names.Load() == nil; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the tree was not indexed")
+		}
+	}
+	return tr
 }
