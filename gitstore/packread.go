@@ -2,6 +2,7 @@ package gitstore
 
 import (
 	"bufio"
+	"bytes"
 	"compress/zlib"
 	"encoding/binary"
 	"errors"
@@ -154,12 +155,15 @@ func (r *packReader) readAt(set *packSet, p *packFile, off int64, depth int) (ra
 	if depth > 10000 {
 		return rawObject{}, errors.New("delta chain too deep")
 	}
-	var hdr [32]byte
-	n, err := p.f.ReadAt(hdr[:], off)
+	// One read takes the entry's header and, for a small object (most
+	// are), all of its compressed data.
+	buf := entryBufs.Get().(*[entryRead]byte)
+	defer entryBufs.Put(buf)
+	n, err := p.f.ReadAt(buf[:], off)
 	if err != nil && !(errors.Is(err, io.EOF) && n > 0) {
 		return rawObject{}, err
 	}
-	b := hdr[:n]
+	b := buf[:n]
 	if len(b) == 0 {
 		return rawObject{}, errors.New("truncated entry")
 	}
@@ -216,7 +220,12 @@ func (r *packReader) readAt(set *packSet, p *packFile, off int64, depth int) (ra
 		return rawObject{}, fmt.Errorf("bad object type %d", typ)
 	}
 	data := make([]byte, size)
-	if err := inflateAt(p, off+int64(i), data); err != nil {
+	// Deflate grows data by at most a few bytes a block; zlib adds 6.
+	if rest := b[i:]; uint64(len(rest)) >= size+64 || off+int64(n) == p.size {
+		if err := inflateFrom(rest, data); err != nil {
+			return rawObject{}, err
+		}
+	} else if err := inflateAt(p, off+int64(i), data); err != nil {
 		return rawObject{}, err
 	}
 	if typ == plumbing.OFSDeltaObject || typ == plumbing.REFDeltaObject {
@@ -228,6 +237,41 @@ func (r *packReader) readAt(set *packSet, p *packFile, off int64, depth int) (ra
 	}
 	return rawObject{typ: typ, data: data}, nil
 }
+
+// entryRead is how much of a pack readAt reads at an entry's offset.
+const entryRead = 4 << 10
+
+var entryBufs = sync.Pool{New: func() any { return new([entryRead]byte) }}
+
+// inflateFrom decompresses len(dst) bytes of the zlib stream at the
+// start of b.
+func inflateFrom(b []byte, dst []byte) error {
+	in, _ := memInflaters.Get().(*memInflater)
+	if in == nil {
+		in = &memInflater{}
+	}
+	defer memInflaters.Put(in)
+	in.r.Reset(b)
+	if in.zr == nil {
+		zr, err := zlib.NewReader(&in.r)
+		if err != nil {
+			return err
+		}
+		in.zr = zr
+	} else if err := in.zr.(zlib.Resetter).Reset(&in.r, nil); err != nil {
+		return err
+	}
+	_, err := io.ReadFull(in.zr, dst)
+	return err
+}
+
+// memInflater is a reusable zlib reader over bytes in memory.
+type memInflater struct {
+	r  bytes.Reader
+	zr io.ReadCloser
+}
+
+var memInflaters sync.Pool // of *memInflater
 
 var inflaters sync.Pool // of *inflater
 
