@@ -186,6 +186,15 @@ func (s *Store) buildGroup(group []*request) {
 		prev = tx
 	}
 	s.buildTrees(members)
+	defer func() {
+		// A Txn is done with once its callback returned, but a node read
+		// through it may be kept (in a cache); the group's built trees
+		// must not be kept with it.
+		prev.memo.dirs = nil
+		for _, m := range members {
+			m.tx.memo, m.tx.objs = nil, nil
+		}
+	}()
 
 	parent, parentJob := base, s.tipJob
 	var jobs []*job
