@@ -91,16 +91,13 @@ func (s *Store) Batch(ctx context.Context, c Commit, fn func(tx *Txn) error) (st
 		if j = r.wait; j == nil {
 			return r.id, nil
 		}
-		s.flushQueue()
-		if <-j.done; j.err != nil {
-			return "", j.err
-		}
-		return r.id, nil
 	}
 	s.flushQueue()
-	<-j.done
-	if j.err != nil {
+	if <-j.done; j.err != nil {
 		return "", j.err
+	}
+	if r.job == nil {
+		return r.id, nil
 	}
 	id := j.commit.String()
 	if s.o.Push == PushSync && s.o.Remote != nil {
@@ -173,7 +170,6 @@ type groupMember struct {
 func (s *Store) buildGroup(group []*request) {
 	base := s.tip
 	prev := newTxn(s, base) // no callback changes it: each gets its next
-	prev.memo = &buildMemo{dirs: map[*mdir]*builtDir{}}
 	var members []*groupMember
 	for _, r := range group {
 		tx := prev.next()
@@ -252,6 +248,10 @@ func runCallback(r *request, tx *Txn) (ok bool) {
 // buildTrees builds the members' trees, spread over the processors
 // (hashing a large directory's tree is most of a commit's cost).
 func (s *Store) buildTrees(members []*groupMember) {
+	if len(members) == 1 { // a batch alone: no goroutine to start
+		members[0].build()
+		return
+	}
 	workers := min(len(members), runtime.GOMAXPROCS(0))
 	var next atomic.Int32
 	var wg sync.WaitGroup

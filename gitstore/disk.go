@@ -244,7 +244,13 @@ func (d *diskBackend) holdLocked(o rawObject) {
 // they hold much memory, are many, or a tree's delta chain is at its
 // limit (pendMu held).
 func (d *diskBackend) pendFullLocked() bool {
-	return d.pendBytes > pendLimit || len(d.pend) > 16384 || d.pendChain >= maxPendChain
+	return d.pendLargeLocked() || d.pendChain >= maxPendChain
+}
+
+// pendLargeLocked is true when the pending objects hold much memory or
+// are many (pendMu held).
+func (d *diskBackend) pendLargeLocked() bool {
+	return d.pendBytes > pendLimit || len(d.pend) > 16384
 }
 
 // mayWaitLocked is true when pending objects that are due for a pack
@@ -257,7 +263,7 @@ func (d *diskBackend) mayWaitLocked() bool {
 	if f := d.idle.Load(); f != nil {
 		idle = min(idle, (*f)())
 	}
-	return d.pendBytes <= pendLimit && len(d.pend) <= 16384 && d.pendChain < pendChainHard && idle < packQuiet
+	return !d.pendLargeLocked() && d.pendChain < pendChainHard && idle < packQuiet
 }
 
 // pendChainHard is the chain at which pending objects are packed even
@@ -342,27 +348,28 @@ func (d *diskBackend) materializeLoop() {
 	tick := time.NewTicker(d.packEvery)
 	defer tick.Stop()
 	var retry <-chan time.Time // set while a due pack waits for a pause
+	// packIfDue packs what is due, or (re)arms retry when it may wait. A
+	// kick sent while a pack was being written may be stale once it is:
+	// packing what came meanwhile would make a small pack, so dueness is
+	// judged when the packer is free.
+	packIfDue := func() error {
+		wait, err := d.materializeDue()
+		switch {
+		case !wait:
+			retry = nil
+		case retry == nil:
+			retry = time.After(packQuiet)
+		}
+		return err
+	}
 	for {
 		var err error
 		select {
 		case <-d.matKick:
-			// A kick sent while a pack was being written may be stale
-			// once it is: packing what came meanwhile would make a small
-			// pack. So dueness is judged when the packer is free.
-			var wait bool
-			wait, err = d.materializeDue()
-			switch {
-			case !wait:
-				retry = nil
-			case retry == nil:
-				retry = time.After(packQuiet)
-			}
+			err = packIfDue()
 		case <-retry:
-			var wait bool
 			retry = nil
-			if wait, err = d.materializeDue(); wait {
-				retry = time.After(packQuiet)
-			}
+			err = packIfDue()
 		case <-tick.C:
 			err = d.materialize()
 		case <-d.matStop:

@@ -252,16 +252,22 @@ func inflateFrom(b []byte, dst []byte) error {
 	}
 	defer memInflaters.Put(in)
 	in.r.Reset(b)
-	if in.zr == nil {
-		zr, err := zlib.NewReader(&in.r)
+	return inflateInto(&in.zr, &in.r, dst)
+}
+
+// inflateInto decompresses len(dst) bytes of the zlib stream src with the
+// reader *zr, made the first time and reset after.
+func inflateInto(zr *io.ReadCloser, src io.Reader, dst []byte) error {
+	if *zr == nil {
+		r, err := zlib.NewReader(src)
 		if err != nil {
 			return err
 		}
-		in.zr = zr
-	} else if err := in.zr.(zlib.Resetter).Reset(&in.r, nil); err != nil {
+		*zr = r
+	} else if err := (*zr).(zlib.Resetter).Reset(src, nil); err != nil {
 		return err
 	}
-	_, err := io.ReadFull(in.zr, dst)
+	_, err := io.ReadFull(*zr, dst)
 	return err
 }
 
@@ -291,17 +297,7 @@ func inflateAt(p *packFile, off int64, dst []byte) error {
 		in.br.Reset(sec)
 	}
 	defer inflaters.Put(in)
-	if in.zr == nil {
-		zr, err := zlib.NewReader(in.br)
-		if err != nil {
-			return err
-		}
-		in.zr = zr
-	} else if err := in.zr.(zlib.Resetter).Reset(in.br, nil); err != nil {
-		return err
-	}
-	_, err := io.ReadFull(in.zr, dst)
-	return err
+	return inflateInto(&in.zr, in.br, dst)
 }
 
 // cachedAt is readAt through the delta base cache.

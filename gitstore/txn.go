@@ -26,12 +26,13 @@ type Txn struct {
 	// place; one it shares with the transaction before it in a group is
 	// copied first (see next).
 	gen  int
-	memo *buildMemo // shared by the transactions of a group, or nil
+	memo *buildMemo // shared by the transactions of a group
 }
 
-// newTxn returns an empty transaction over base.
+// newTxn returns an empty transaction over base, the first of a group.
 func newTxn(s *Store, base *Snapshot) *Txn {
-	return &Txn{s: s, base: base, root: &mdir{base: base.root, gen: 1}, objs: map[plumbing.Hash]rawObject{}, gen: 1}
+	return &Txn{s: s, base: base, root: &mdir{base: base.root, gen: 1}, objs: map[plumbing.Hash]rawObject{}, gen: 1,
+		memo: &buildMemo{dirs: map[*mdir]*builtDir{}}}
 }
 
 // next returns a transaction that starts where t ended, for the next
@@ -372,9 +373,6 @@ func (t *Txn) buildRoot() (root plumbing.Hash, empty bool, err error) {
 func (t *Txn) build(m *mdir, made *[]rawObject) (h plumbing.Hash, empty bool, err error) {
 	if len(m.kids) == 0 {
 		return m.base, m.base.IsZero() || m.base == emptyTree, nil
-	}
-	if t.memo == nil {
-		return t.buildDir(m, made)
 	}
 	t.memo.mu.Lock()
 	b, ok := t.memo.dirs[m]
