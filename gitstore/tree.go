@@ -484,83 +484,123 @@ func appendEntry(b []byte, e treeEntry) []byte {
 
 // splice returns t with the entries at positions remove (ascending)
 // left out and add (in git order) inserted, add[k] before t's entry at[k]
-// (at ascending; t.len() for the end). Only the chunks the edits touch
+// (at ascending; t.len() for the end). Only the chunks holding an edit
 // are copied (as bytes, whatever the number of entries); the new tree
-// shares the others. Its hash is left for the caller to set.
+// shares all others with t, also those between two edits far apart (a
+// group's later transactions splice many edits into one base version).
+// Its hash is left for the caller to set.
 //
 // It also returns the length of the encoding's prefix and suffix that
 // the edits left as they were in t, so that the journal and the pack
 // writer need not compare the two versions to find them.
 func (t *tree) splice(remove []int, add []treeEntry, at []int) (nt *tree, pre, suf int) {
 	n := t.len()
-	lo, hi := n, -1 // the entries the edits touch
-	for _, i := range remove {
-		lo, hi = min(lo, i), max(hi, i)
-	}
-	for _, i := range at {
-		lo, hi = min(lo, i), max(hi, i)
-	}
-	if hi < 0 { // no edit
+	if len(remove) == 0 && len(add) == 0 {
 		return newTree(plumbing.ZeroHash, t.chunks), t.size(), 0
 	}
-	// The chunks from the one holding lo to the one holding hi (an
-	// insertion at the end goes into the last chunk).
-	c0, c1 := 0, 0
-	if n > 0 {
-		c0, _ = t.locate(min(lo, n-1))
-		c1, _ = t.locate(min(hi, n-1))
-		// A span left small (by removals) takes in a neighbour, so that
-		// chunks do not crumble into slivers.
-		if t.start[c1+1]-t.start[c0] < chunkSize/2 {
-			if c1+1 < len(t.chunks) {
-				c1++
-			} else if c0 > 0 {
-				c0--
-			}
-		}
-	}
-	var raw []byte
-	var offs []uint32
-	base := 0 // index of the first entry of the span
-	switch {
-	case n == 0:
-		offs = []uint32{0}
-	case c0 == c1:
-		raw, offs, base = t.chunks[c0].raw, t.chunks[c0].offs, t.first[c0]
-	default:
-		raw, base = t.slice(t.start[c0], t.start[c1+1]), t.first[c0]
-		offs = make([]uint32, 0, t.first[c1+1]-base+1)
-		for c := c0; c <= c1; c++ {
-			shift := uint32(t.start[c] - t.start[c0])
-			ch := t.chunks[c]
-			for _, o := range ch.offs[:len(ch.offs)-1] {
-				offs = append(offs, o+shift)
-			}
-		}
-		offs = append(offs, uint32(len(raw)))
-	}
-	rel := func(is []int) []int {
-		out := make([]int, len(is))
-		for k, i := range is {
-			out[k] = i - base
-		}
-		return out
-	}
-	nraw, noffs, p, s := spliceFlat(raw, offs, rel(remove), add, rel(at))
-	var chunks []treeChunk
-	if n > 0 {
-		chunks = append(chunks, t.chunks[:c0]...)
-	}
-	chunks = append(chunks, chunked(nraw, noffs)...)
-	if n > 0 {
-		chunks = append(chunks, t.chunks[c1+1:]...)
-	}
-	nt = newTree(plumbing.ZeroHash, chunks)
-	nt.own = len(nraw) + 4*len(noffs)
 	if n == 0 {
+		raw, offs, p, s := spliceFlat(nil, []uint32{0}, nil, add, at)
+		nt = newTree(plumbing.ZeroHash, chunked(raw, offs))
+		nt.own = len(raw) + 4*len(offs)
 		return nt, p, s
 	}
-	return nt, t.start[c0] + p, t.size() - t.start[c1+1] + s
+	runs := t.editRuns(remove, at)
+	var chunks []treeChunk
+	own, next := 0, 0 // next: t's first chunk not yet taken
+	for k, r := range runs {
+		chunks = append(chunks, t.chunks[next:r.c0]...)
+		next = r.c1 + 1
+		// The edits within the run: removals of its entries, insertions
+		// before them (and at the end, for the last chunk).
+		lo, hi := t.first[r.c0], t.first[r.c1+1]
+		if next == len(t.chunks) {
+			hi++
+		}
+		nr := sort.SearchInts(remove, hi)
+		na := sort.SearchInts(at, hi)
+		raw, offs := t.span(r.c0, r.c1)
+		nraw, noffs, p, s := spliceFlat(raw, offs, relativeTo(remove[:nr], lo), add[:na], relativeTo(at[:na], lo))
+		remove, add, at = remove[nr:], add[na:], at[na:]
+		chunks = append(chunks, chunked(nraw, noffs)...)
+		own += len(nraw) + 4*len(noffs)
+		if k == 0 {
+			pre = t.start[r.c0] + p
+		}
+		if k == len(runs)-1 {
+			suf = t.size() - t.start[r.c1+1] + s
+		}
+	}
+	chunks = append(chunks, t.chunks[next:]...)
+	nt = newTree(plumbing.ZeroHash, chunks)
+	nt.own = own
+	return nt, pre, suf
+}
+
+// chunkRun is a run of consecutive chunks, c0 to c1, that a splice
+// rewrites as one.
+type chunkRun struct{ c0, c1 int }
+
+// editRuns returns the runs of chunks a splice of t rewrites, ascending
+// and apart: each chunk holding a removed entry or the entry an
+// insertion goes before (the last chunk for one at the end). A chunk
+// left small (by removals) takes in a neighbour, so that chunks do not
+// crumble into slivers (t is not empty).
+func (t *tree) editRuns(remove, at []int) []chunkRun {
+	n := t.len()
+	var touched []int
+	for _, i := range remove {
+		c, _ := t.locate(i)
+		touched = append(touched, c)
+	}
+	for _, i := range at {
+		c, _ := t.locate(min(i, n-1))
+		touched = append(touched, c)
+	}
+	slices.Sort(touched)
+	var runs []chunkRun
+	for _, c := range slices.Compact(touched) {
+		r := chunkRun{c, c}
+		if t.start[c+1]-t.start[c] < chunkSize/2 {
+			if c+1 < len(t.chunks) {
+				r.c1++
+			} else if c > 0 {
+				r.c0--
+			}
+		}
+		if last := len(runs) - 1; last >= 0 && r.c0 <= runs[last].c1 {
+			runs[last].c1 = max(runs[last].c1, r.c1)
+			continue
+		}
+		runs = append(runs, r)
+	}
+	return runs
+}
+
+// span returns the encoding of chunks c0 to c1 and its entry offsets
+// (sharing the chunk's memory when c0 == c1).
+func (t *tree) span(c0, c1 int) (raw []byte, offs []uint32) {
+	if c0 == c1 {
+		return t.chunks[c0].raw, t.chunks[c0].offs
+	}
+	raw = t.slice(t.start[c0], t.start[c1+1])
+	offs = make([]uint32, 0, t.first[c1+1]-t.first[c0]+1)
+	for c := c0; c <= c1; c++ {
+		shift := uint32(t.start[c] - t.start[c0])
+		ch := t.chunks[c]
+		for _, o := range ch.offs[:len(ch.offs)-1] {
+			offs = append(offs, o+shift)
+		}
+	}
+	return raw, append(offs, uint32(len(raw)))
+}
+
+// relativeTo returns the positions is counted from base.
+func relativeTo(is []int, base int) []int {
+	out := make([]int, len(is))
+	for k, i := range is {
+		out[k] = i - base
+	}
+	return out
 }
 
 // spliceFlat is splice on one encoding traw with entry offsets toffs: it

@@ -207,6 +207,51 @@ func TestSpliceIntoEmptyTree(t *testing.T) {
 	}
 }
 
+// TestSpliceCopiesOnlyEditedChunks: edits far apart in a large tree (a
+// group's later transactions splice the edits of all before them into
+// one base version) copy the chunks holding them, not those between, so
+// a version of a 10,000-event calendar owns a few chunks, not a copy.
+func TestSpliceCopiesOnlyEditedChunks(t *testing.T) {
+	var es []treeEntry
+	for i := range 10000 {
+		es = append(es, treeEntry{name: fmt.Sprintf("%05d.ics", i), mode: filemode.Regular})
+	}
+	o := encodeTree(es)
+	old, err := decodeTree(o.hash, o.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Replace the first entry, remove one in the middle, add one at the end.
+	first := es[0]
+	first.hash[0] = 1
+	mid := len(es) / 2
+	last := treeEntry{name: "99999.ics", mode: filemode.Regular}
+	nt, pre, suf := old.splice([]int{0, mid}, []treeEntry{first, last}, []int{0, len(es)})
+	want := append(append(append([]treeEntry{first}, es[1:mid]...), es[mid+1:]...), last)
+	if exp := encodeTree(want); !bytes.Equal(nt.bytes(), exp.data) {
+		t.Fatal("splice differs from the encoding from scratch")
+	}
+	if pre != 0 || suf != 0 {
+		t.Errorf("prefix %d, suffix %d: want 0 and 0 (edits at both ends)", pre, suf)
+	}
+	shared := 0
+	oldChunks := map[*byte]bool{}
+	for _, c := range old.chunks {
+		oldChunks[&c.raw[0]] = true
+	}
+	for _, c := range nt.chunks {
+		if oldChunks[&c.raw[0]] {
+			shared++
+		}
+	}
+	if copied := len(nt.chunks) - shared; copied > 3 {
+		t.Errorf("%d of %d chunks copied for edits in three places", copied, len(nt.chunks))
+	}
+	if limit := 3 * 2 * chunkSize; nt.own > limit {
+		t.Errorf("the new version owns %d bytes, want at most %d (the tree is %d)", nt.own, limit, nt.size())
+	}
+}
+
 // FuzzDecodeTree: a tree object read from a repository (which another
 // git tool, or a damaged disk, may have written) is accepted or refused,
 // never a panic; an accepted one reads back entry by entry into the same
