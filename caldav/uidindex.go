@@ -186,9 +186,12 @@ func (h *handler) advance(ctx context.Context, idx *uidIndex, cal *dav.Node, com
 	return nil
 }
 
-// set records that member name has uid.
+// set records that member name has uid. The index keeps its own copy of
+// name: the one given may share the memory of a whole listing entry or
+// change path, which the index would otherwise keep for every member.
 func (idx *uidIndex) set(name, uid string) {
 	idx.remove(name)
+	name = strings.Clone(name)
 	idx.byName[name] = uid
 	if _, taken := idx.byUID[uid]; !taken {
 		idx.byUID[uid] = name

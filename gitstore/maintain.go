@@ -302,7 +302,7 @@ func (s *Store) mergeSmallestPacks(ctx context.Context, packs []packInfo) ([]pac
 		merged = merged[:0]
 		var size int64
 		for _, p := range packs {
-			if len(merged) >= 2 && (p.size > 2*size || size+p.size > maxMergedPack/2) {
+			if len(merged) >= 2 && (p.size > 2*size || size+p.size > maxPackSize/2) {
 				break
 			}
 			merged = append(merged, p)

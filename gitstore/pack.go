@@ -1,16 +1,17 @@
 package gitstore
 
 import (
-	"bytes"
+	"bufio"
 	"compress/zlib"
 	"crypto/sha1"
 	"encoding/binary"
 	"fmt"
+	"hash"
+	"hash/adler32"
 	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -168,24 +169,62 @@ func appendCopy(d []byte, off, n int) []byte {
 // Stored, they take about 300 bytes more each on disk.
 const maxStoredBlob = 4 << 10
 
-var storedPool = sync.Pool{New: func() any {
-	w, _ := zlib.NewWriterLevel(io.Discard, zlib.NoCompression)
-	return w
-}}
+// packWriter writes a pack's bytes, keeping their count, the SHA-1 of
+// them all (the pack's trailer and id) and the CRC-32 of those since
+// crc was last reset (an entry's, for the index).
+type packWriter struct {
+	w   io.Writer
+	n   int64
+	sum hash.Hash
+	crc uint32
+}
 
-// encodePack builds a pack and its version-2 index.
-func encodePack(entries []packEntry) (pack, idx []byte, id plumbing.Hash, err error) {
-	var buf bytes.Buffer
-	buf.WriteString("PACK")
-	binary.Write(&buf, binary.BigEndian, uint32(2))
-	binary.Write(&buf, binary.BigEndian, uint32(len(entries)))
+func (p *packWriter) Write(b []byte) (int, error) {
+	p.sum.Write(b)
+	p.crc = crc32.Update(p.crc, crc32.IEEETable, b)
+	n, err := p.w.Write(b)
+	p.n += int64(n)
+	return n, err
+}
+
+// writeStored writes data to w as a zlib stream of stored (uncompressed)
+// deflate blocks: what a zlib writer at NoCompression writes, without
+// the compressor's state (over half a megabyte) that such a writer holds.
+func writeStored(w io.Writer, data []byte) error {
+	sum := adler32.Checksum(data)
+	if _, err := w.Write([]byte{0x78, 0x01}); err != nil { // deflate, 32 KB window, no dictionary
+		return err
+	}
+	for {
+		n := min(len(data), 0xffff)
+		final := byte(0)
+		if n == len(data) {
+			final = 1
+		}
+		head := [5]byte{final, byte(n), byte(n >> 8), ^byte(n), ^byte(n >> 8)}
+		if _, err := w.Write(head[:]); err != nil {
+			return err
+		}
+		if _, err := w.Write(data[:n]); err != nil {
+			return err
+		}
+		if data = data[n:]; final == 1 {
+			break
+		}
+	}
+	_, err := w.Write(binary.BigEndian.AppendUint32(nil, sum))
+	return err
+}
+
+// encodePack writes the entries of a pack to pw (after its header) and
+// returns their index entries. The pack is written as it is made, so that
+// one holding a large tree in full takes no buffer of its size.
+func encodePack(pw *packWriter, entries []packEntry) ([]idxEntry, error) {
 	zc := zlibPool.Get().(*zlib.Writer)
 	defer zlibPool.Put(zc)
-	zs := storedPool.Get().(*zlib.Writer)
-	defer storedPool.Put(zs)
 	for i := range entries {
 		e := &entries[i]
-		e.offset = int64(buf.Len())
+		e.offset, pw.crc = pw.n, 0
 		typ, data, whole := e.o.typ, e.o.data, e.o.tree
 		if e.delta != nil {
 			typ, data, whole = plumbing.OFSDeltaObject, e.delta, nil
@@ -195,14 +234,15 @@ func encodePack(entries []packEntry) (pack, idx []byte, id plumbing.Hash, err er
 		if whole != nil {
 			size = uint64(whole.size())
 		}
+		head := make([]byte, 0, 24)
 		b := byte(typ)<<4 | byte(size&0x0f)
 		size >>= 4
 		for size != 0 {
-			buf.WriteByte(b | 0x80)
+			head = append(head, b|0x80)
 			b = byte(size & 0x7f)
 			size >>= 7
 		}
-		buf.WriteByte(b)
+		head = append(head, b)
 		if e.delta != nil {
 			rel := uint64(e.offset - entries[e.base].offset)
 			var ofs [10]byte
@@ -213,65 +253,109 @@ func encodePack(entries []packEntry) (pack, idx []byte, id plumbing.Hash, err er
 				p--
 				ofs[p] = 0x80 | byte(rel&0x7f)
 			}
-			buf.Write(ofs[p:])
+			head = append(head, ofs[p:]...)
 		}
-		zw := zc
-		if typ == plumbing.BlobObject && len(data) <= maxStoredBlob {
-			zw = zs
+		if _, err := pw.Write(head); err != nil {
+			return nil, err
 		}
-		zw.Reset(&buf)
-		if whole != nil {
-			err = whole.writeTo(zw) // a tree held in chunks
-		} else {
-			_, err = zw.Write(data)
+		var err error
+		switch {
+		case typ == plumbing.BlobObject && len(data) <= maxStoredBlob:
+			err = writeStored(pw, data)
+		case whole != nil:
+			zc.Reset(pw)
+			if err = whole.writeTo(zc); err == nil { // a tree held in chunks
+				err = zc.Close()
+			}
+		default:
+			zc.Reset(pw)
+			if _, err = zc.Write(data); err == nil {
+				err = zc.Close()
+			}
 		}
 		if err != nil {
-			return nil, nil, id, err
+			return nil, err
 		}
-		if err := zw.Close(); err != nil {
-			return nil, nil, id, err
-		}
-		e.crc = crc32.ChecksumIEEE(buf.Bytes()[e.offset:])
+		e.crc = pw.crc
 	}
-	if buf.Len() >= 1<<31 {
-		return nil, nil, id, fmt.Errorf("pack too large (%d bytes)", buf.Len())
-	}
-	sum := sha1.Sum(buf.Bytes())
-	buf.Write(sum[:])
-	copy(id[:], sum[:])
-
 	ix := make([]idxEntry, len(entries))
 	for i, e := range entries {
 		ix[i] = idxEntry{hash: e.o.hash, crc: e.crc, offset: e.offset}
 	}
-	return buf.Bytes(), encodeIndex(ix, id), id, nil
+	return ix, nil
 }
 
-// writePack durably writes objs as a new pack (pack, then index).
+// writePack durably writes objs as a new pack.
 func (d *diskBackend) writePack(objs []rawObject) error {
 	entries, err := orderForPack(objs, d.whole)
 	if err != nil {
 		return err
 	}
-	pack, idx, id, err := encodePack(entries)
-	if err != nil {
-		return err
-	}
-	dir := filepath.Join(d.dir, "objects", "pack")
+	_, err = writePackFile(filepath.Join(d.dir, "objects", "pack"), len(entries), func(pw *packWriter) ([]idxEntry, error) {
+		return encodePack(pw, entries)
+	})
+	return err
+}
+
+// maxPackSize bounds a pack, written or merged: offsets in a version-2
+// index above 2 GiB need the large-offset table, which encodeIndex does
+// not write.
+const maxPackSize = 1<<31 - 1
+
+// writePackFile durably writes a pack of count objects into dir and
+// returns its id: the header, the entries that body writes (returning
+// their index entries), the trailer, then its index. The pack is
+// written under a temporary name until its id, the hash of its bytes,
+// is known; a crash leaves at most that file, which cleanStale removes.
+func writePackFile(dir string, count int, body func(pw *packWriter) ([]idxEntry, error)) (plumbing.Hash, error) {
+	var id plumbing.Hash
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return id, err
+	}
+	f, err := os.CreateTemp(dir, "new-*.pack.tmp")
+	if err != nil {
+		return id, err
+	}
+	defer func() {
+		f.Close()
+		os.Remove(f.Name()) // once renamed, a no-op
+	}()
+	bw := bufio.NewWriterSize(f, 64<<10)
+	pw := &packWriter{w: bw, sum: sha1.New()}
+	var head [12]byte
+	copy(head[:], "PACK")
+	binary.BigEndian.PutUint32(head[4:], 2)
+	binary.BigEndian.PutUint32(head[8:], uint32(count))
+	if _, err := pw.Write(head[:]); err != nil {
+		return id, err
+	}
+	entries, err := body(pw)
+	if err != nil {
+		return id, err
+	}
+	if pw.n > maxPackSize {
+		return id, fmt.Errorf("pack too large (%d bytes)", pw.n)
+	}
+	pw.sum.Sum(id[:0])
+	if _, err := bw.Write(id[:]); err != nil {
+		return id, err
+	}
+	if err := bw.Flush(); err != nil {
+		return id, err
+	}
+	fsyncs.Add(1)
+	if err := f.Sync(); err != nil {
+		return id, err
 	}
 	base := filepath.Join(dir, "pack-"+id.String())
-	for _, f := range []struct {
-		ext  string
-		data []byte
-	}{{".pack", pack}, {".idx", idx}} {
-		if err := writeFileSync(base+f.ext+".tmp", f.data); err != nil {
-			return err
-		}
-		if err := os.Rename(base+f.ext+".tmp", base+f.ext); err != nil {
-			return err
-		}
+	if err := os.Rename(f.Name(), base+".pack"); err != nil {
+		return id, err
 	}
-	return syncPath(dir)
+	if err := writeFileSync(base+".idx.tmp", encodeIndex(entries, id)); err != nil {
+		return id, err
+	}
+	if err := os.Rename(base+".idx.tmp", base+".idx"); err != nil {
+		return id, err
+	}
+	return id, syncPath(dir)
 }

@@ -2,6 +2,8 @@ package gitstore
 
 import (
 	"bytes"
+	"compress/zlib"
+	"io"
 	"math/rand/v2"
 	"testing"
 )
@@ -54,6 +56,33 @@ func TestGitDeltaRoundTrip(t *testing.T) {
 	for _, bad := range [][]byte{nil, {5}, {byte(len(base)), 1, 0x80 | 0x10, 0xff}} {
 		if _, err := applyDelta(base, bad); err == nil {
 			t.Errorf("corrupt delta %v accepted", bad)
+		}
+	}
+}
+
+// TestWriteStoredInflates: the stored zlib streams packs hold small files
+// in read back as the data, also across the 64 KB limit of a stored
+// block and for no data at all.
+func TestWriteStoredInflates(t *testing.T) {
+	for _, n := range []int{0, 1, 4096, 0xffff, 0x10000, 200_000} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(rand.IntN(256))
+		}
+		var buf bytes.Buffer
+		if err := writeStored(&buf, data); err != nil {
+			t.Fatal(err)
+		}
+		zr, err := zlib.NewReader(&buf)
+		if err != nil {
+			t.Fatalf("%d bytes: %v", n, err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil { // a wrong Adler-32 shows here
+			t.Fatalf("%d bytes: %v", n, err)
+		}
+		if !bytes.Equal(got, data) {
+			t.Fatalf("%d bytes: read back %d different bytes", n, len(got))
 		}
 	}
 }

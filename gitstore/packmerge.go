@@ -23,11 +23,6 @@ import (
 // entries name their base by id and need nothing. The cost is one
 // sequential copy of the packs, in constant memory apart from the index.
 
-// maxMergedPack bounds the size of a pack made by merging: offsets in a
-// version-2 index above 2 GiB need the large-offset table, which the
-// writer does not produce.
-const maxMergedPack = 1<<31 - 1
-
 // errDuplicateObject: two of the packs to merge hold the same object, so
 // copying them would make a pack git refuses; they are rewritten instead.
 var errDuplicateObject = errors.New("object in more than one pack")
@@ -105,26 +100,9 @@ func (d *diskBackend) packEntries(id plumbing.Hash) ([]idxEntry, error) {
 // in place for the caller to remove once the new pack is visible.
 func (d *diskBackend) mergePacks(packs []packInfo) (plumbing.Hash, error) {
 	dir := filepath.Join(d.dir, "objects", "pack")
-	tmp, err := os.CreateTemp(dir, "merge-*.pack.tmp")
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	defer func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}()
 	total := 0
 	for _, p := range packs {
 		total += p.count
-	}
-	sum := sha1.New()
-	w := io.MultiWriter(tmp, sum)
-	var head [12]byte
-	copy(head[:], "PACK")
-	binary.BigEndian.PutUint32(head[4:], 2)
-	binary.BigEndian.PutUint32(head[8:], uint32(total))
-	if _, err := w.Write(head[:]); err != nil {
-		return plumbing.ZeroHash, err
 	}
 	lists := make([][]idxEntry, len(packs))
 	seen := make(map[plumbing.Hash]struct{}, total)
@@ -145,43 +123,23 @@ func (d *diskBackend) mergePacks(packs []packInfo) (plumbing.Hash, error) {
 		lists[i] = es
 	}
 	seen = nil
-	entries := make([]idxEntry, 0, total)
-	at := int64(len(head)) // where the next source pack's entries start
-	for i, p := range packs {
-		es := lists[i]
-		n, err := copyPackBody(w, filepath.Join(dir, "pack-"+p.id.String()+".pack"))
-		if err != nil {
-			return plumbing.ZeroHash, fmt.Errorf("pack %s: %w", p.id, err)
+	return writePackFile(dir, total, func(pw *packWriter) ([]idxEntry, error) {
+		entries := make([]idxEntry, 0, total)
+		for i, p := range packs {
+			at := pw.n // where this pack's entries start
+			if _, err := copyPackBody(pw, filepath.Join(dir, "pack-"+p.id.String()+".pack")); err != nil {
+				return nil, fmt.Errorf("pack %s: %w", p.id, err)
+			}
+			for _, e := range lists[i] {
+				e.offset += at - 12
+				entries = append(entries, e)
+			}
+			if pw.n > maxPackSize {
+				return nil, fmt.Errorf("merged pack would exceed %d bytes", int64(maxPackSize))
+			}
 		}
-		for _, e := range es {
-			e.offset += at - 12
-			entries = append(entries, e)
-		}
-		at += n
-		if at > maxMergedPack {
-			return plumbing.ZeroHash, fmt.Errorf("merged pack would exceed %d bytes", int64(maxMergedPack))
-		}
-	}
-	var id plumbing.Hash
-	copy(id[:], sum.Sum(nil))
-	if _, err := tmp.Write(id[:]); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	if err := tmp.Sync(); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	base := filepath.Join(dir, "pack-"+id.String())
-	if err := os.Rename(tmp.Name(), base+".pack"); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	idx := encodeIndex(entries, id)
-	if err := writeFileSync(base+".idx.tmp", idx); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	if err := os.Rename(base+".idx.tmp", base+".idx"); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	return id, syncPath(dir)
+		return entries, nil
+	})
 }
 
 // copyPackBody copies the entries of the pack at path (everything between
