@@ -1,9 +1,11 @@
 package caldav
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/emersion/go-ical"
 
@@ -49,6 +51,9 @@ func (h *handler) load(n *dav.Node) (*object, error) {
 	}
 	o := parseObject(data)
 	h.parses.Add(1)
+	if o.cal != nil {
+		h.shareZones(data, o.cal)
+	}
 	if n.Hash != "" {
 		h.objects.Put(n.Hash, o)
 	}
@@ -118,6 +123,69 @@ func parseObject(data []byte) *object {
 		return &object{err: err}
 	}
 	return newObject(cal)
+}
+
+// shareZones replaces the VTIMEZONEs of cal, parsed from data, with
+// equal ones an earlier parse made: clients attach their time zone to
+// every object, and in a parse of a typical event the VTIMEZONE is
+// nearly half of the memory (some 3.4 of 7.7 KB). A VTIMEZONE is
+// shared only when its text is byte for byte the same, so its parse is
+// too; cal, like every cached parse, must not be modified.
+func (h *handler) shareZones(data []byte, cal *ical.Calendar) {
+	var top []int // indexes of cal's VTIMEZONEs
+	for i, c := range cal.Children {
+		if c.Name == ical.CompTimezone {
+			top = append(top, i)
+		} else if hasZoneBelow(c) {
+			return // not where a VTIMEZONE belongs: the texts found would not pair up
+		}
+	}
+	if len(top) == 0 {
+		return
+	}
+	texts := zoneTexts(data)
+	if len(texts) != len(top) { // one not found (its BEGIN line folded, say)
+		return
+	}
+	for k, i := range top {
+		key := string(texts[k])
+		if shared, ok := h.sharedZones.Get(key); ok {
+			cal.Children[i] = shared
+		} else {
+			h.sharedZones.Add(key, cal.Children[i])
+		}
+	}
+}
+
+// hasZoneBelow reports whether a VTIMEZONE is c or below it.
+func hasZoneBelow(c *ical.Component) bool {
+	if c.Name == ical.CompTimezone {
+		return true
+	}
+	return slices.ContainsFunc(c.Children, hasZoneBelow)
+}
+
+// zoneTexts returns the text of each VTIMEZONE in iCalendar data, from
+// its BEGIN line to its END line, in order.
+func zoneTexts(data []byte) [][]byte {
+	var out [][]byte
+	start := -1
+	for i := 0; i < len(data); {
+		end := len(data)
+		if nl := bytes.IndexByte(data[i:], '\n'); nl >= 0 {
+			end = i + nl + 1
+		}
+		line := bytes.TrimRight(data[i:end], "\r\n")
+		switch {
+		case start < 0 && bytes.EqualFold(line, []byte("BEGIN:VTIMEZONE")):
+			start = i
+		case start >= 0 && bytes.EqualFold(line, []byte("END:VTIMEZONE")):
+			out = append(out, data[start:end])
+			start = -1
+		}
+		i = end
+	}
+	return out
 }
 
 // newObject is the object parsed as cal.

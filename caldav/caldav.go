@@ -51,6 +51,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/emersion/go-ical"
+
 	"github.com/gocaldav/gocaldav/caldav/recur"
 	"github.com/gocaldav/gocaldav/caldav/tz"
 	"github.com/gocaldav/gocaldav/dav"
@@ -188,8 +190,9 @@ func register(s *dav.Server, o Options) *handler {
 	}
 	h := &handler{s: s, o: o.withDefaults(s)}
 	h.objects = newCache[*object](h.o.CacheEntries)
-	h.uids = newCache[string](max(10*h.o.CacheEntries, 40_000))
+	h.uids = newCache[string](max(2*h.o.CacheEntries, 8192))
 	h.zones = newCache[*zoneResult](256)
+	h.sharedZones = newCache[*ical.Component](256)
 	h.spans = newCache[*span](max(10*h.o.CacheEntries, 40_000))
 	h.calIndexes = gencache.New[string](calendarIndexMembers/2, func(idx *calendarIndex) int { return len(idx.members) + 1 })
 	h.validated = newCache[*validation](64)
@@ -228,13 +231,19 @@ type handler struct {
 	o Options
 	// objects caches parsed calendar objects by git blob id.
 	objects *gencache.Cache[string, *object]
-	// uids caches the UIDs of objects by git blob id; it is larger than
-	// objects because its entries are small.
+	// uids caches the UIDs of objects by git blob id: those a PUT
+	// validated, until the calendar's UID index takes them in (see
+	// remember), and those an index being built read. It is larger than
+	// objects because its entries are small; a calendar's index keeps
+	// its members' UIDs itself.
 	uids *gencache.Cache[string, string]
 	// parses counts the objects parsed on a cache miss.
 	parses atomic.Int64
 	// zones caches parsed calendar-timezone values by their text.
 	zones *gencache.Cache[string, *zoneResult]
+	// sharedZones holds the VTIMEZONEs of cached parses by their text,
+	// for parses of other objects carrying the same one (see shareZones).
+	sharedZones *gencache.Cache[string, *ical.Component]
 	// uidIdx keeps each calendar's UIDs current for PUT checks.
 	uidIdx uidIndexes
 	// spans caches objects' time spans by blob id for calendar-query.
