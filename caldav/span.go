@@ -136,6 +136,9 @@ var probeZone = time.FixedZone("probe", 7*3600+1800)
 // exactOf lists the instances of group g when there are at most
 // exactInstances and they do not depend on the floating time zone.
 func exactOf(cal *ical.Calendar, g recur.Group, resolver recur.Resolver, lim recur.Limits) ([]exactInstance, bool) {
+	// A set with more instances has no exact list: expanding it stops
+	// there (ErrTooManyInstances), not after the thousands a rule may give.
+	lim.MaxInstances = exactInstances + 1
 	list := func(floating *time.Location) ([]recur.Instance, bool) {
 		set, err := recur.New(g.Components, recur.Context{Calendar: cal, Resolver: resolver, Floating: floating})
 		if err != nil {

@@ -295,3 +295,37 @@ func TestIndexCandidatesAgreeWithSpans(t *testing.T) {
 		t.Fatalf("kept %d of %d: the queries test nothing", kept, 60*len(objects))
 	}
 }
+
+// TestExactInstancesBound: a span lists an event's instances exactly
+// when there are at most exactInstances of them, counted after EXDATEs,
+// and never for an unbounded rule.
+func TestExactInstancesBound(t *testing.T) {
+	event := func(rule, extra string) string {
+		return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:x\r\n" +
+			"DTSTAMP:20260101T000000Z\r\nDTSTART:20260105T090000Z\r\nDTEND:20260105T100000Z\r\n" +
+			"RRULE:" + rule + "\r\n" + extra + "END:VEVENT\r\nEND:VCALENDAR\r\n"
+	}
+	for _, tc := range []struct {
+		name  string
+		ics   string
+		exact int // -1: no exact list
+	}{
+		{"COUNT=64", event("FREQ=WEEKLY;COUNT=64", ""), 64},
+		{"COUNT=65", event("FREQ=WEEKLY;COUNT=65", ""), -1},
+		{"COUNT=65 less one EXDATE", event("FREQ=WEEKLY;COUNT=65", "EXDATE:20260112T090000Z\r\n"), 64},
+		{"unbounded", event("FREQ=WEEKLY", ""), -1},
+	} {
+		_, spans := parseWithSpans(t, []string{tc.ics})
+		c, ok := spans[0].comp("VEVENT")
+		if !ok {
+			t.Fatalf("%s: no VEVENT span", tc.name)
+		}
+		got := len(c.exact)
+		if !c.hasExact {
+			got = -1
+		}
+		if got != tc.exact {
+			t.Errorf("%s: %d exact instances, want %d", tc.name, got, tc.exact)
+		}
+	}
+}

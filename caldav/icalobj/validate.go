@@ -224,6 +224,7 @@ func checkTimes(cal *ical.Calendar, sum *Summary, r Rules) error {
 			return fail(CondValidCalendarData, "%v", err)
 		}
 	}
+	open := false // some group's instances go past the expansion limit
 	for _, g := range recur.Groups(cal) {
 		set, err := recur.New(g.Components, ctx)
 		if err != nil {
@@ -236,39 +237,48 @@ func checkTimes(cal *ical.Calendar, sum *Summary, r Rules) error {
 		if r.MaxInstances > 0 {
 			lim.MaxInstances = r.MaxInstances
 		}
-		insts, err := set.Instances(time.Time{}, time.Time{}, lim)
-		if errors.Is(err, recur.ErrTooManyInstances) {
-			if r.MaxInstances > 0 {
-				return fail(CondMaxInstances, "more than %d instances", r.MaxInstances)
-			}
-			// Unbounded rule: keep the instances seen so far for the
-			// summary; End stays open.
-		} else if err != nil {
-			return fail(CondValidCalendarData, "%v", err)
-		}
-		bounded := err == nil
-		for _, in := range insts {
-			if in.Start.IsZero() {
-				continue
+		// The instances are checked as they come, not collected: a rule
+		// may give thousands.
+		var outside error // the first instance outside the allowed dates
+		var last time.Time
+		err = set.Each(time.Time{}, time.Time{}, lim, func(in recur.Instance) bool {
+			if in.Start.IsZero() || outside != nil {
+				return true
 			}
 			if !r.MinDateTime.IsZero() && in.Start.Before(r.MinDateTime) {
-				return fail(CondMinDateTime, "instance at %s is before %s", in.Start.UTC().Format(time.RFC3339), r.MinDateTime.UTC().Format(time.RFC3339))
+				outside = fail(CondMinDateTime, "instance at %s is before %s", in.Start.UTC().Format(time.RFC3339), r.MinDateTime.UTC().Format(time.RFC3339))
 			}
-			if !r.MaxDateTime.IsZero() && in.End.After(r.MaxDateTime) {
-				return fail(CondMaxDateTime, "instance ending %s is after %s", in.End.UTC().Format(time.RFC3339), r.MaxDateTime.UTC().Format(time.RFC3339))
+			if !r.MaxDateTime.IsZero() && in.End.After(r.MaxDateTime) && outside == nil {
+				outside = fail(CondMaxDateTime, "instance ending %s is after %s", in.End.UTC().Format(time.RFC3339), r.MaxDateTime.UTC().Format(time.RFC3339))
 			}
 			if sum.Start.IsZero() || in.Start.Before(sum.Start) {
 				sum.Start = in.Start
 			}
-			if bounded && in.End.After(sum.End) {
-				sum.End = in.End
+			if in.End.After(last) {
+				last = in.End
 			}
+			return true
+		})
+		if errors.Is(err, recur.ErrTooManyInstances) {
+			if r.MaxInstances > 0 {
+				return fail(CondMaxInstances, "more than %d instances", r.MaxInstances)
+			}
+			// Unbounded rule: the instances seen so far give the
+			// summary's Start; End stays open.
+			open = true
+		} else if err != nil {
+			return fail(CondValidCalendarData, "%v", err)
 		}
-		if !bounded {
+		if outside != nil {
+			return outside
+		}
+		if open {
 			sum.End = time.Time{}
-		}
-		if !bounded && !r.MaxDateTime.IsZero() {
-			return fail(CondMaxDateTime, "unbounded recurrence goes past %s", r.MaxDateTime.UTC().Format(time.RFC3339))
+			if !r.MaxDateTime.IsZero() {
+				return fail(CondMaxDateTime, "unbounded recurrence goes past %s", r.MaxDateTime.UTC().Format(time.RFC3339))
+			}
+		} else if last.After(sum.End) {
+			sum.End = last
 		}
 	}
 	return nil
