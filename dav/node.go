@@ -296,6 +296,24 @@ var listings = gencache.New[string](listingMembers/2, func(ms []member) int { re
 // listingMembers bounds the members the cached listings hold together.
 const listingMembers = 24_000
 
+// listedVersions holds the tree id of the newest listing cached for each
+// collection path. A new version of a collection's listing replaces the
+// one before in listings: requests read the newest commit, and a large
+// calendar's listing after each change (a sync, a batch of PUTs) would
+// otherwise keep the one before until both generations turn over, twice
+// its memory for nothing.
+var listedVersions = gencache.New[string, string](4096, nil)
+
+// cacheListing caches ms as the listing of the collection at path whose
+// tree id is hash, in place of the collection's previous listing.
+func cacheListing(path, hash string, ms []member) {
+	listings.Put(hash, ms)
+	if prev, ok := listedVersions.Get(path); ok && prev != hash {
+		listings.Remove(prev)
+	}
+	listedVersions.Put(path, hash)
+}
+
 // memberSegs returns the path segments of each listed member of the
 // collection at dir, cut from one allocation.
 func memberSegs(dir []string, listed []member) [][]string {
@@ -364,7 +382,7 @@ func membersOf(rd Reader, n *Node) ([]member, error) {
 		m.name, m.hash, m.propHash = all[:len(m.name)], all[len(m.name):len(m.name)+len(m.hash)], all[len(m.name)+len(m.hash):]
 	}
 	if n.Hash != "" {
-		listings.Put(n.Hash, ms)
+		cacheListing(n.Path(), n.Hash, ms)
 	}
 	return ms, nil
 }

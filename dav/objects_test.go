@@ -135,3 +135,24 @@ func TestPreparedProps(t *testing.T) {
 		t.Fatalf("a preparation for another content type was used:\n%s", got)
 	}
 }
+
+// TestNewListingReplacesTheOld: caching a collection's listing at a new
+// tree id drops the one cached at its previous id, not other
+// collections' listings.
+func TestNewListingReplacesTheOld(t *testing.T) {
+	v1 := []member{{name: "a.ics"}}
+	v2 := []member{{name: "a.ics"}, {name: "b.ics"}}
+	other := []member{{name: "c.ics"}}
+	cacheListing("calendars/test-replace", "tree-v1", v1)
+	cacheListing("calendars/test-other", "tree-other", other)
+	cacheListing("calendars/test-replace", "tree-v2", v2)
+	if _, ok := listings.Get("tree-v1"); ok {
+		t.Error("the listing at the previous tree id is still cached")
+	}
+	if ms, ok := listings.Get("tree-v2"); !ok || len(ms) != 2 {
+		t.Errorf("the new listing: %d members, cached %v", len(ms), ok)
+	}
+	if _, ok := listings.Get("tree-other"); !ok {
+		t.Error("another collection's listing was dropped")
+	}
+}

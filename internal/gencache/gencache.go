@@ -52,12 +52,23 @@ func (c *Cache[K, V]) Add(k K, v V) {
 func (c *Cache[K, V]) Put(k K, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.removeLocked(k)
+	c.addLocked(k, v)
+}
+
+// Remove drops what k holds.
+func (c *Cache[K, V]) Remove(k K) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.removeLocked(k)
+}
+
+func (c *Cache[K, V]) removeLocked(k K) {
 	if old, ok := c.cur[k]; ok {
 		c.used -= c.costOf(old)
 		delete(c.cur, k)
 	}
 	delete(c.old, k)
-	c.addLocked(k, v)
 }
 
 func (c *Cache[K, V]) addLocked(k K, v V) {

@@ -56,3 +56,23 @@ func TestLargeEntryKeepsOthers(t *testing.T) {
 		}
 	}
 }
+
+// TestRemove: a removed entry is gone from either generation, and its
+// cost no longer counts against the budget.
+func TestRemove(t *testing.T) {
+	c := New[string, []byte](10, func(b []byte) int { return len(b) })
+	c.Add("old", make([]byte, 4))
+	c.Add("big", make([]byte, 8)) // rotates: "old" and "big" are the old generation
+	c.Add("cur", make([]byte, 5))
+	c.Remove("old")
+	c.Remove("cur")
+	for _, k := range []string{"old", "cur"} {
+		if _, ok := c.Get(k); ok {
+			t.Errorf("%s is still cached", k)
+		}
+	}
+	c.Add("next", make([]byte, 9)) // fits only if "cur" no longer counts
+	if _, ok := c.Get("big"); !ok {
+		t.Error("the generations turned over: a removed entry still counted")
+	}
+}
