@@ -15,10 +15,10 @@ import (
 	"github.com/gocaldav/gocaldav/internal/gencache"
 )
 
-// newCache returns a cache keyed by strings holding about entries values
-// (two generations of max/2, see gencache).
-func newCache[V any](entries int) *gencache.Cache[string, V] {
-	return gencache.New[string, V](max(entries/2, 1), nil)
+// newCache returns a cache holding about entries values (two generations
+// of entries/2, see gencache).
+func newCache[K comparable, V any](entries int) *gencache.Cache[K, V] {
+	return gencache.New[K, V](max(entries/2, 1), nil)
 }
 
 // object is a stored calendar object, parsed once per blob: the git blob
@@ -40,8 +40,9 @@ type object struct {
 // blob was parsed before. A blob that does not parse gives an object with
 // err set; only a failure to read the store is an error.
 func (h *handler) load(n *dav.Node) (*object, error) {
-	if n.Hash != "" {
-		if o, ok := h.objects.Get(n.Hash); ok {
+	key, keyed := keyOf(n)
+	if keyed {
+		if o, ok := h.objects.Get(key); ok {
 			return o, nil
 		}
 	}
@@ -54,8 +55,8 @@ func (h *handler) load(n *dav.Node) (*object, error) {
 	if o.cal != nil {
 		h.shareZones(data, o.cal)
 	}
-	if n.Hash != "" {
-		h.objects.Put(n.Hash, o)
+	if keyed {
+		h.objects.Put(key, o)
 	}
 	return o, nil
 }
@@ -63,13 +64,14 @@ func (h *handler) load(n *dav.Node) (*object, error) {
 // knownICalendar reports whether object node n is known to parse, without
 // parsing it: its parse or its span (made only from a parse) is cached.
 func (h *handler) knownICalendar(n *dav.Node) bool {
-	if n.Hash == "" {
+	key, keyed := keyOf(n)
+	if !keyed {
 		return false
 	}
-	if o, ok := h.objects.Get(n.Hash); ok {
+	if o, ok := h.objects.Get(key); ok {
 		return o.cal != nil
 	}
-	s, ok := h.spans.Get(n.Hash)
+	s, ok := h.spans.Get(key)
 	return ok && s != nil
 }
 
@@ -77,8 +79,9 @@ func (h *handler) knownICalendar(n *dav.Node) bool {
 // was seen before, so checking a PUT against every member of a large
 // calendar does not parse them all again.
 func (h *handler) uid(n *dav.Node) (string, error) {
-	if n.Hash != "" {
-		if u, ok := h.uids.Get(n.Hash); ok {
+	key, keyed := keyOf(n)
+	if keyed {
+		if u, ok := h.uids.Get(key); ok {
 			return u, nil
 		}
 	}
@@ -86,8 +89,8 @@ func (h *handler) uid(n *dav.Node) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if n.Hash != "" {
-		h.uids.Put(n.Hash, o.uid)
+	if keyed {
+		h.uids.Put(key, o.uid)
 	}
 	return o.uid, nil
 }
@@ -100,7 +103,7 @@ func (h *handler) uid(n *dav.Node) (string, error) {
 // bytes, a time range is decided by the span), and a calendar filled by
 // 10,000 PUTs would otherwise fill the parse cache with objects nobody
 // asks for.
-func (h *handler) remember(id string, cal *ical.Calendar) {
+func (h *handler) remember(id blobKey, cal *ical.Calendar) {
 	if _, ok := h.spans.Get(id); ok {
 		return // dav checks a PUT twice; the second time is a lookup
 	}
@@ -108,12 +111,30 @@ func (h *handler) remember(id string, cal *ical.Calendar) {
 	h.spans.Put(id, spanOf(cal, h.o.Resolver, h.recurLimits(spanInstances)))
 }
 
+// blobKey is a git blob id, as the caches of what is worked out from a
+// stored object are keyed: 20 bytes in the map entry, where the id in
+// hex would take a 40-byte string of its own for each of the tens of
+// thousands of objects a server holds.
+type blobKey [sha1.Size]byte
+
+// keyOf is the blob key of object node n; false when its blob id is not
+// known.
+func keyOf(n *dav.Node) (k blobKey, ok bool) {
+	if len(n.Hash) != 2*len(k) {
+		return k, false
+	}
+	_, err := hex.Decode(k[:], []byte(n.Hash))
+	return k, err == nil
+}
+
 // blobID is the git blob id of data.
-func blobID(data []byte) string {
+func blobID(data []byte) blobKey {
 	sum := sha1.New()
 	fmt.Fprintf(sum, "blob %d\x00", len(data))
 	sum.Write(data)
-	return hex.EncodeToString(sum.Sum(nil))
+	var k blobKey
+	sum.Sum(k[:0])
+	return k
 }
 
 // parseObject parses stored calendar data.

@@ -30,7 +30,7 @@ func zoneEvent(uid, stdName string, fold bool) string {
 // with another TZNAME), or whose BEGIN line cannot be found in the text,
 // keeps its own; and every object still encodes as it was stored.
 func TestShareZones(t *testing.T) {
-	h := &handler{sharedZones: newCache[*ical.Component](16)}
+	h := &handler{sharedZones: newCache[string, *ical.Component](16)}
 	texts := []string{
 		zoneEvent("a", "CET", false),
 		zoneEvent("b", "CET", false),
@@ -72,7 +72,7 @@ func TestShareZones(t *testing.T) {
 // found is the nested one's, as the top-level one's BEGIN line is
 // folded, and pairing it with the top-level parse would be wrong.
 func TestShareZonesLeavesNestedZones(t *testing.T) {
-	h := &handler{sharedZones: newCache[*ical.Component](16)}
+	h := &handler{sharedZones: newCache[string, *ical.Component](16)}
 	plain := zoneEvent("a", "MEZ", false)
 	zoneText := plain[strings.Index(plain, "BEGIN:VTIMEZONE"):strings.Index(plain, "BEGIN:VEVENT")]
 	nested := strings.Replace(zoneEvent("b", "CET", true), "END:VEVENT", zoneText+"END:VEVENT", 1)

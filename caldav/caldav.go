@@ -189,13 +189,13 @@ func register(s *dav.Server, o Options) *handler {
 		s.Registry = dav.NewRegistry()
 	}
 	h := &handler{s: s, o: o.withDefaults(s)}
-	h.objects = newCache[*object](h.o.CacheEntries)
-	h.uids = newCache[string](max(2*h.o.CacheEntries, 8192))
-	h.zones = newCache[*zoneResult](256)
-	h.sharedZones = newCache[*ical.Component](256)
-	h.spans = newCache[*span](max(10*h.o.CacheEntries, 40_000))
+	h.objects = newCache[blobKey, *object](h.o.CacheEntries)
+	h.uids = newCache[blobKey, string](max(2*h.o.CacheEntries, 8192))
+	h.zones = newCache[string, *zoneResult](256)
+	h.sharedZones = newCache[string, *ical.Component](256)
+	h.spans = newCache[blobKey, *span](max(10*h.o.CacheEntries, 40_000))
 	h.calIndexes = gencache.New[string](calendarIndexMembers/2, func(idx *calendarIndex) int { return len(idx.members) + 1 })
-	h.validated = newCache[*validation](64)
+	h.validated = newCache[string, *validation](64)
 	h.registerProperties(s.Registry)
 	registerPrincipalProperties(s.Registry)
 	h.registerReports(s.Registry)
@@ -230,13 +230,13 @@ type handler struct {
 	s *dav.Server
 	o Options
 	// objects caches parsed calendar objects by git blob id.
-	objects *gencache.Cache[string, *object]
+	objects *gencache.Cache[blobKey, *object]
 	// uids caches the UIDs of objects by git blob id: those a PUT
 	// validated, until the calendar's UID index takes them in (see
 	// remember), and those an index being built read. It is larger than
 	// objects because its entries are small; a calendar's index keeps
 	// its members' UIDs itself.
-	uids *gencache.Cache[string, string]
+	uids *gencache.Cache[blobKey, string]
 	// parses counts the objects parsed on a cache miss.
 	parses atomic.Int64
 	// zones caches parsed calendar-timezone values by their text.
@@ -247,7 +247,7 @@ type handler struct {
 	// uidIdx keeps each calendar's UIDs current for PUT checks.
 	uidIdx uidIndexes
 	// spans caches objects' time spans by blob id for calendar-query.
-	spans *gencache.Cache[string, *span]
+	spans *gencache.Cache[blobKey, *span]
 	// calIndexes caches calendar versions' member lists by tree id.
 	calIndexes *gencache.Cache[string, *calendarIndex]
 	// validated remembers recent PUT validations (see validate).

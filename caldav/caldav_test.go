@@ -596,9 +596,9 @@ func TestParseCache(t *testing.T) {
 		t.Errorf("%d parses for 20 objects exported three times and a PUT beside them", n)
 	}
 	// A fresh handler parses each object once, then never again.
-	e.cal.objects = newCache[*object](100)
-	e.cal.uids = newCache[string](100)
-	e.cal.spans = newCache[*span](100)
+	e.cal.objects = newCache[blobKey, *object](100)
+	e.cal.uids = newCache[blobKey, string](100)
+	e.cal.spans = newCache[blobKey, *span](100)
 	base = e.cal.parses.Load()
 	for range 3 {
 		calQuery(e, cal, "1", `<D:getetag/>`, `<C:comp-filter name="VEVENT"/>`)

@@ -60,12 +60,12 @@ type validation struct {
 // batch, so a costly object (recurrence checks can take a second) is
 // validated while other writers proceed, and the second call is a lookup.
 // The handler's fixed rules (sizes, dates, resolver) are not in the key.
-func (h *handler) validate(id string, body []byte, r icalobj.Rules) (*icalobj.Summary, error) {
+func (h *handler) validate(id blobKey, body []byte, r icalobj.Rules) (*icalobj.Summary, error) {
 	zone := ""
 	if r.Floating != nil {
 		zone = r.Floating.String()
 	}
-	key := id + "\x00" + strings.Join(r.Components, ",") + "\x00" + zone
+	key := string(id[:]) + "\x00" + strings.Join(r.Components, ",") + "\x00" + zone
 	if v, ok := h.validated.Get(key); ok {
 		return v.sum, v.err
 	}

@@ -361,8 +361,9 @@ func (p prefilter) excludes(s *span) bool {
 // spanFor returns the cached span of an object, computing it (and
 // parsing the object) on the first request for its blob id.
 func (h *handler) spanFor(n *dav.Node) (*span, error) {
-	if n.Hash != "" {
-		if s, ok := h.spans.Get(n.Hash); ok {
+	key, keyed := keyOf(n)
+	if keyed {
+		if s, ok := h.spans.Get(key); ok {
 			return s, nil
 		}
 	}
@@ -374,8 +375,8 @@ func (h *handler) spanFor(n *dav.Node) (*span, error) {
 		return nil, nil
 	}
 	s := spanOf(o.cal, h.o.Resolver, h.recurLimits(spanInstances))
-	if n.Hash != "" {
-		h.spans.Put(n.Hash, s)
+	if keyed {
+		h.spans.Put(key, s)
 	}
 	return s, nil
 }
