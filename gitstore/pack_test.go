@@ -5,7 +5,11 @@ import (
 	"compress/zlib"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
 )
 
 func TestGitDeltaRoundTrip(t *testing.T) {
@@ -84,5 +88,44 @@ func TestWriteStoredInflates(t *testing.T) {
 		if !bytes.Equal(got, data) {
 			t.Fatalf("%d bytes: read back %d different bytes", n, len(got))
 		}
+	}
+}
+
+// TestIDFilter: a pack's id filter passes every id the pack holds, and
+// few it does not (it is sized for about 2%).
+func TestIDFilter(t *testing.T) {
+	var entries []idxEntry
+	held := map[plumbing.Hash]bool{}
+	randomID := func() plumbing.Hash {
+		var h plumbing.Hash
+		for i := range h {
+			h[i] = byte(rand.IntN(256))
+		}
+		return h
+	}
+	for i := range 5000 {
+		h := randomID()
+		held[h] = true
+		entries = append(entries, idxEntry{hash: h, offset: int64(12 + i)})
+	}
+	slices.SortFunc(entries, func(a, b idxEntry) int { return bytes.Compare(a.hash[:], b.hash[:]) })
+	idx := idxfile.NewMemoryIndex()
+	if err := idxfile.NewDecoder(bytes.NewReader(encodeIndex(entries, plumbing.ZeroHash))).Decode(idx); err != nil {
+		t.Fatal(err)
+	}
+	f := newIDFilter(idx)
+	for h := range held {
+		if !f.mayHold(h) {
+			t.Fatalf("%s is in the pack but not in its filter", h)
+		}
+	}
+	passed := 0
+	for range 20000 {
+		if h := randomID(); !held[h] && f.mayHold(h) {
+			passed++
+		}
+	}
+	if passed > 20000/20 {
+		t.Errorf("%d of 20,000 absent ids pass the filter, want at most 5%%", passed)
 	}
 }
