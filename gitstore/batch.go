@@ -20,7 +20,6 @@ type job struct {
 	commit plumbing.Hash
 	snap   *Snapshot
 	reflog string
-	sizes  map[plumbing.Hash]int64
 	seq    uint64 // set when durable: the store's commit counter
 	err    error
 	done   chan struct{}
@@ -298,7 +297,6 @@ func (s *Store) encodeJob(c Commit, parent *Snapshot, root plumbing.Hash, objs m
 	j := &job{
 		commit: co.hash,
 		snap:   &Snapshot{s: s, commit: co.hash, root: root, when: c.When.Truncate(time.Second)},
-		sizes:  map[plumbing.Hash]int64{},
 		done:   make(chan struct{}),
 	}
 	for h, o := range objs {
@@ -306,10 +304,7 @@ func (s *Store) encodeJob(c Commit, parent *Snapshot, root plumbing.Hash, objs m
 			continue
 		}
 		seen[h] = true
-		switch {
-		case o.typ == plumbing.BlobObject:
-			j.sizes[h] = int64(len(o.data))
-		case o.tree != nil && o.hinted && !o.base.IsZero():
+		if o.tree != nil && o.hinted && !o.base.IsZero() {
 			from := o.base // the group's base version of the directory
 			if last := versions[from]; last != nil {
 				o.base, o.baseSize = last.hash, last.size()
@@ -374,11 +369,6 @@ func (s *Store) flushQueue() {
 			close(j.done)
 		}
 		return
-	}
-	for _, j := range group {
-		for h, n := range j.sizes {
-			s.sizes.Add(h, n)
-		}
 	}
 	s.head.Store(last.snap)
 	seq := s.push.committed(len(group))
