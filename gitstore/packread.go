@@ -165,35 +165,36 @@ func (f idFilter) mayHold(h plumbing.Hash) bool {
 	return true
 }
 
-// has reports whether any pack holds h.
-func (r *packReader) has(h plumbing.Hash) bool {
+// current returns the packs now visible.
+func (r *packReader) current() *packSet {
 	r.mu.Lock()
-	set := r.set
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	return r.set
+}
+
+// find returns the pack of set holding h and the offset of its entry.
+func (set *packSet) find(h plumbing.Hash) (p *packFile, off int64, ok bool) {
 	for _, p := range set.packs {
 		if !p.filter.mayHold(h) {
 			continue
 		}
-		if ok, _ := p.idx.Contains(h); ok {
-			return true
+		if off, err := p.idx.FindOffset(h); err == nil {
+			return p, off, true
 		}
 	}
-	return false
+	return nil, 0, false
+}
+
+// has reports whether any pack holds h.
+func (r *packReader) has(h plumbing.Hash) bool {
+	_, _, ok := r.current().find(h)
+	return ok
 }
 
 // get finds h in any pack.
 func (r *packReader) get(h plumbing.Hash) (rawObject, bool, error) {
-	r.mu.Lock()
-	set := r.set
-	r.mu.Unlock()
-	for _, p := range set.packs {
-		if !p.filter.mayHold(h) {
-			continue
-		}
-		off, err := p.idx.FindOffset(h)
-		if err != nil {
-			continue
-		}
+	set := r.current()
+	if p, off, ok := set.find(h); ok {
 		o, err := r.readAt(set, p, off, 0)
 		if err != nil {
 			return rawObject{}, true, fmt.Errorf("pack %s: object %s: %w", p.id, h, err)

@@ -505,7 +505,7 @@ func (t *tree) splice(remove []int, add []treeEntry, at []int) (nt *tree, pre, s
 		return nt, p, s
 	}
 	runs := t.editRuns(remove, at)
-	var chunks []treeChunk
+	chunks := make([]treeChunk, 0, len(t.chunks)+len(runs))
 	own, next := 0, 0 // next: t's first chunk not yet taken
 	for k, r := range runs {
 		chunks = append(chunks, t.chunks[next:r.c0]...)
