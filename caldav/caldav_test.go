@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
+
 	"github.com/gocaldav/gocaldav/dav/davtest"
+	"github.com/gocaldav/gocaldav/internal/readahead"
 )
 
 const (
@@ -631,5 +634,65 @@ func TestQueryFollowsChanges(t *testing.T) {
 	e.Must(204, "DELETE", cal+"a.ics", "")
 	if got := query(); got != "c.ics" {
 		t.Errorf("after deleting a: %q", got)
+	}
+}
+
+// A multiget longer than the read-ahead window answers every href in the
+// order asked, each with its own status: the readable objects with their
+// stored bytes, another user's objects 403, missing ones 404, a
+// malformed href 400.
+func TestMultigetManyHrefsInOrder(t *testing.T) {
+	e := withFreeBusyCalendar(t) // bob may not read alice's calendar
+	type want struct {
+		href, data string
+		status     int
+	}
+	var wants []want
+	var body strings.Builder
+	body.WriteString(`<C:calendar-multiget ` + caNS + `><D:prop><D:getetag/><C:calendar-data/></D:prop>`)
+	for i := range 3 * readahead.Window {
+		var w want
+		switch {
+		case i%10 == 3:
+			w = want{href: "/calendars/alice/opaque.ics", status: 403}
+		case i%10 == 5:
+			w = want{href: fmt.Sprintf("/calendars/bob/missing-%d.ics", i), status: 404}
+		case i == 7:
+			w = want{href: "/calendars/bob/bad%zz.ics", status: 400}
+		default:
+			w = want{href: fmt.Sprintf("/calendars/bob/e%d.ics", i), data: event(fmt.Sprint("bob-", i)), status: 200}
+			e.Want(201, "bob", "PUT", w.href, w.data, "Content-Type", "text/calendar")
+		}
+		wants = append(wants, w)
+		body.WriteString("<D:href>" + w.href + "</D:href>")
+	}
+	body.WriteString(`</C:calendar-multiget>`)
+	r := e.Want(207, "bob", "REPORT", "/calendars/bob/", body.String())
+	doc := etree.NewDocument()
+	if err := doc.ReadFromString(r.Body); err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, resp := range doc.Root().ChildElements() {
+		order = append(order, resp.FindElement("href").Text())
+	}
+	statuses := parseMS(t, r.Body)
+	if len(order) != len(wants) {
+		t.Fatalf("%d responses for %d hrefs", len(order), len(wants))
+	}
+	for i, w := range wants {
+		if order[i] != w.href {
+			t.Errorf("response %d is for %s, want %s", i, order[i], w.href)
+			continue
+		}
+		if w.status != 200 {
+			if got := statuses[w.href][""]; got != w.status {
+				t.Errorf("%s: status %d, want %d", w.href, got, w.status)
+			}
+			continue
+		}
+		if got := propText(t, r.Body, w.href, "{urn:ietf:params:xml:ns:caldav}calendar-data"); got != w.data {
+			t.Errorf("%s: calendar-data %q, want the stored %q", w.href, got, w.data)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gocaldav/gocaldav/caldav/recur"
 	"github.com/gocaldav/gocaldav/dav"
 	"github.com/gocaldav/gocaldav/dav/propfile"
+	"github.com/gocaldav/gocaldav/internal/readahead"
 )
 
 // registerReports adds calendar-query (RFC 4791 §7.8) and
@@ -111,14 +112,17 @@ func (h *handler) options(loc *time.Location) query.Options {
 	return query.Options{Floating: loc, Resolver: h.o.Resolver, Limits: h.recurLimits(h.o.ExpandLimit)}
 }
 
-// respond adds the response for object (or collection) n: the requested
-// properties as PROPFIND gives them, and calendar-data when asked.
 // unparsed stands for an object known to be iCalendar (its span exists)
 // that respond reads only if the calendar-data asked for needs the
 // parsed form: the stored bytes are sent as they are otherwise.
 var unparsed = &object{}
 
-func (r *reportRun) respond(ctx context.Context, n *dav.Node, o *object) error {
+// respond adds the response for object (or collection) n: the requested
+// properties as PROPFIND gives them, and calendar-data when asked. o is
+// n parsed, or unparsed; stored, when not nil, is n's stored content,
+// already read.
+
+func (r *reportRun) respond(ctx context.Context, n *dav.Node, o *object, stored []byte) error {
 	r.count++
 	if r.count > r.h.o.MaxResults {
 		return errTooMany(fmt.Sprintf("the report matches more than %d resources", r.h.o.MaxResults))
@@ -139,8 +143,7 @@ func (r *reportRun) respond(ctx context.Context, n *dav.Node, o *object) error {
 		resp.Name(http.StatusNotFound, nameCalendarData)
 		return nil
 	}
-	var stored []byte
-	if r.req.data.Identity() {
+	if r.req.data.Identity() && stored == nil {
 		if stored, err = n.Content(); err != nil {
 			return fmt.Errorf("caldav: %w", err)
 		}
@@ -259,7 +262,7 @@ func (q *queryRun) visit(ctx context.Context, t *dav.Node, sp *span) error {
 		// decided without parsing it.
 		if matched, decided := sp.decide(q.quick); decided {
 			if matched {
-				return q.respond(ctx, t, unparsed)
+				return q.respond(ctx, t, unparsed, nil)
 			}
 			return nil
 		}
@@ -285,7 +288,7 @@ func (q *queryRun) visit(ctx context.Context, t *dav.Node, sp *span) error {
 	if !ok {
 		return nil
 	}
-	return q.respond(ctx, t, o)
+	return q.respond(ctx, t, o, nil)
 }
 
 // queryTimezone reads the query's CALDAV:timezone (RFC 4791 §9.8) or
@@ -344,46 +347,79 @@ func (h *handler) calendarMultiget(ctx context.Context, c *dav.Call, _ *dav.Node
 		return loc
 	}}
 	parents := memberLookup{s: h.s, rd: c.Snapshot}
-	for i, href := range hrefs {
+	// The members are looked up and read on a second goroutine while
+	// this one encodes the answers of those read before.
+	fetch := func(i int) multigetMember {
+		dav.Pace(i)
+		return h.fetchMember(&parents, hrefs[i], &req)
+	}
+	for m := range readahead.Seq(len(hrefs), fetch) {
 		if err := ctx.Err(); err != nil {
 			return 0, nil, err
 		}
-		dav.Pace(i)
-		segs, err := dav.HrefSegments(href)
-		if err != nil {
-			run.ms.Add(href).Status(http.StatusBadRequest)
+		if m.status != 0 {
+			run.ms.Add(m.href).Status(m.status)
 			continue
 		}
-		n, err := parents.lookup(segs)
-		if err != nil {
-			return 0, nil, fmt.Errorf("caldav: %w", err)
-		}
-		if n == nil {
-			run.ms.Add(href).Status(http.StatusNotFound)
-			continue
-		}
-		if ok, err := h.s.AllowedNode(ctx, c, n, "read"); err != nil || !ok {
-			if err != nil {
-				return 0, nil, fmt.Errorf("caldav: access check: %w", err)
-			}
-			run.ms.Add(href).Status(http.StatusForbidden)
-			continue
-		}
-		var o *object
-		switch {
-		case n.Collection:
-		case req.data == nil || (req.data.Identity() && h.knownICalendar(n)):
-			o = unparsed // no data asked for, or the stored bytes are the answer
-		default:
-			if o, err = h.load(n); err != nil {
-				return 0, nil, err
+		if m.n != nil { // checked before a failure to read it is reported
+			if ok, err := h.s.AllowedNode(ctx, c, m.n, "read"); err != nil || !ok {
+				if err != nil {
+					return 0, nil, fmt.Errorf("caldav: access check: %w", err)
+				}
+				run.ms.Add(m.href).Status(http.StatusForbidden)
+				continue
 			}
 		}
-		if err := run.respond(ctx, n, o); err != nil {
+		if m.err != nil {
+			return 0, nil, m.err
+		}
+		if err := run.respond(ctx, m.n, m.o, m.stored); err != nil {
 			return 0, nil, err
 		}
 	}
 	return http.StatusMultiStatus, run.ms, nil
+}
+
+// multigetMember is one href of a calendar-multiget, looked up and read.
+type multigetMember struct {
+	href   string
+	status int // 400 or 404: the whole response for href
+	n      *dav.Node
+	o      *object // nil for a collection; unparsed when not parsed
+	stored []byte  // the stored bytes, when they are the calendar data
+	err    error   // a failure of the store
+}
+
+// fetchMember looks up and reads what a multiget answers for href. It
+// runs ahead of the encoding, so it checks no privilege and touches
+// nothing of the request but the lookup's own state: the caller checks
+// access before it uses what was read.
+func (h *handler) fetchMember(parents *memberLookup, href string, req *reportRequest) multigetMember {
+	m := multigetMember{href: href}
+	segs, err := dav.HrefSegments(href)
+	if err != nil {
+		m.status = http.StatusBadRequest
+		return m
+	}
+	if m.n, err = parents.lookup(segs); err != nil {
+		m.err = fmt.Errorf("caldav: %w", err)
+		return m
+	}
+	switch {
+	case m.n == nil:
+		m.status = http.StatusNotFound
+	case m.n.Collection:
+	case req.data == nil:
+		m.o = unparsed // no data asked for
+	case req.data.Identity() && h.knownICalendar(m.n):
+		m.o = unparsed // the stored bytes are the answer
+		if m.stored, err = m.n.Content(); err != nil {
+			m.err = fmt.Errorf("caldav: %w", err)
+		}
+	default:
+		m.o, m.err = h.load(m.n)
+	}
+	return m
 }
 
 // memberLookup looks up resources through their parent collections, each
