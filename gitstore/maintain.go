@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
 )
 
 // maintainer runs Maintain in the background, off the request path,
@@ -481,27 +480,9 @@ func idxCount(path string) (int, error) {
 // packHashes lists the ids in pack p in pack order (bases first, which
 // keeps go-git's delta cache effective when reading them in this order).
 func (d *diskBackend) packHashes(p plumbing.Hash) ([]plumbing.Hash, error) {
-	f, err := os.Open(filepath.Join(d.dir, "objects", "pack", "pack-"+p.String()+".idx"))
+	x, err := readPackIndex(filepath.Join(d.dir, "objects", "pack", "pack-"+p.String()+".idx"), false)
 	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	idx := idxfile.NewMemoryIndex()
-	if err := idxfile.NewDecoder(f).Decode(idx); err != nil {
 		return nil, fmt.Errorf("pack %s: %w", p, err)
 	}
-	it, err := idx.EntriesByOffset()
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	var out []plumbing.Hash
-	for {
-		e, err := it.Next()
-		if err != nil {
-			break
-		}
-		out = append(out, e.Hash)
-	}
-	return out, nil
+	return x.byOffset(), nil
 }

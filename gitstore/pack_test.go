@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
 )
 
 func TestGitDeltaRoundTrip(t *testing.T) {
@@ -109,8 +108,8 @@ func TestIDFilter(t *testing.T) {
 		entries = append(entries, idxEntry{hash: h, offset: int64(12 + i)})
 	}
 	slices.SortFunc(entries, func(a, b idxEntry) int { return bytes.Compare(a.hash[:], b.hash[:]) })
-	idx := idxfile.NewMemoryIndex()
-	if err := idxfile.NewDecoder(bytes.NewReader(encodeIndex(entries, plumbing.ZeroHash))).Decode(idx); err != nil {
+	idx, err := parsePackIndex(encodeIndex(entries, plumbing.ZeroHash), false)
+	if err != nil {
 		t.Fatal(err)
 	}
 	f := newIDFilter(idx)

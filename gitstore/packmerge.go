@@ -12,7 +12,6 @@ import (
 	"slices"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
 )
 
 // Packs are merged by copying their entries byte for byte, without
@@ -68,31 +67,11 @@ func encodeIndex(entries []idxEntry, packSum plumbing.Hash) []byte {
 
 // packEntries reads the index of pack id.
 func (d *diskBackend) packEntries(id plumbing.Hash) ([]idxEntry, error) {
-	f, err := os.Open(filepath.Join(d.dir, "objects", "pack", "pack-"+id.String()+".idx"))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	idx := idxfile.NewMemoryIndex()
-	if err := idxfile.NewDecoder(f).Decode(idx); err != nil {
-		return nil, fmt.Errorf("pack %s: %w", id, err)
-	}
-	it, err := idx.Entries()
+	x, err := readPackIndex(filepath.Join(d.dir, "objects", "pack", "pack-"+id.String()+".idx"), true)
 	if err != nil {
 		return nil, fmt.Errorf("pack %s: %w", id, err)
 	}
-	defer it.Close()
-	var out []idxEntry
-	for {
-		e, err := it.Next()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("pack %s: %w", id, err)
-		}
-		out = append(out, idxEntry{hash: e.Hash, crc: e.CRC32, offset: int64(e.Offset)})
-	}
+	return x.entries(), nil
 }
 
 // mergePacks durably writes one pack holding every entry of packs (which

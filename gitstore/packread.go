@@ -15,7 +15,6 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
-	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
 	"github.com/gocaldav/gocaldav/internal/gencache"
 )
 
@@ -28,7 +27,7 @@ type packFile struct {
 	id     plumbing.Hash
 	f      *os.File
 	size   int64
-	idx    *idxfile.MemoryIndex
+	idx    *packIndex
 	filter idFilter // the ids idx holds
 }
 
@@ -97,14 +96,9 @@ func (r *packReader) load() error {
 }
 
 func openPackFile(base string, id plumbing.Hash) (*packFile, error) {
-	xf, err := os.Open(base + ".idx")
+	idx, err := readPackIndex(base+".idx", false)
 	if err != nil {
 		return nil, err
-	}
-	defer xf.Close()
-	idx := idxfile.NewMemoryIndex()
-	if err := idxfile.NewDecoder(bufio.NewReader(xf)).Decode(idx); err != nil {
-		return nil, fmt.Errorf("%s.idx: %w", base, err)
 	}
 	f, err := os.Open(base + ".pack")
 	if err != nil {
@@ -128,18 +122,15 @@ func openPackFile(base string, id plumbing.Hash) (*packFile, error) {
 type idFilter []uint64
 
 // newIDFilter returns the filter of the ids idx holds.
-func newIDFilter(idx *idxfile.MemoryIndex) idFilter {
-	n, _ := idx.Count()
+func newIDFilter(idx *packIndex) idFilter {
 	words := 1
-	for words*64 < int(n)*10 {
+	for words*64 < idx.count()*10 {
 		words *= 2
 	}
 	f := make(idFilter, words)
-	for _, names := range idx.Names {
-		for i := 0; i+len(plumbing.ZeroHash) <= len(names); i += len(plumbing.ZeroHash) {
-			for _, b := range f.bits(names[i:]) {
-				f[b/64] |= 1 << (b % 64)
-			}
+	for i := range idx.count() {
+		for _, b := range f.bits(idx.ids[i*20:]) {
+			f[b/64] |= 1 << (b % 64)
 		}
 	}
 	return f
@@ -178,7 +169,7 @@ func (set *packSet) find(h plumbing.Hash) (p *packFile, off int64, ok bool) {
 		if !p.filter.mayHold(h) {
 			continue
 		}
-		if off, err := p.idx.FindOffset(h); err == nil {
+		if off, ok := p.idx.find(h); ok {
 			return p, off, true
 		}
 	}
