@@ -68,11 +68,13 @@ func (h *handler) knownICalendar(n *dav.Node) bool {
 	if !keyed {
 		return false
 	}
-	if o, ok := h.objects.Get(key); ok {
-		return o.cal != nil
+	// The span first: every object a PUT stored has one cached, parsed
+	// objects are fewer.
+	if s, ok := h.spans.Get(key); ok && s != nil {
+		return true
 	}
-	s, ok := h.spans.Get(key)
-	return ok && s != nil
+	o, ok := h.objects.Get(key)
+	return ok && o.cal != nil
 }
 
 // uid returns the UID of object node n, from the UID cache when its blob

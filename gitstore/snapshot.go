@@ -282,14 +282,17 @@ func (s *Store) blob(p string, n node) ([]byte, error) {
 	if n.dir {
 		return nil, fmt.Errorf("gitstore: read %s: %w", p, ErrIsDir)
 	}
-	if b, ok := s.blobs.Get(n.hash); ok {
-		return b, nil
+	reread := s.rereads.mark(n.hash)
+	if reread {
+		if b, ok := s.blobs.Get(n.hash); ok {
+			return b, nil
+		}
 	}
 	o, err := s.object(n.hash)
 	if err != nil {
 		return nil, fmt.Errorf("gitstore: read %s: %w", p, err)
 	}
-	if o.typ == plumbing.BlobObject && len(o.data) <= maxCachedBlob {
+	if reread && o.typ == plumbing.BlobObject && len(o.data) <= maxCachedBlob {
 		s.blobs.Add(n.hash, o.data)
 	}
 	return o.data, nil

@@ -101,9 +101,11 @@ type Store struct {
 	trees *gencache.Cache[plumbing.Hash, *tree]
 	comms *gencache.Cache[plumbing.Hash, *commitObj]
 	sizes *gencache.Cache[plumbing.Hash, int64]
-	// blobs holds the content of small files recently read.
-	blobs *gencache.Cache[plumbing.Hash, []byte]
-	head  atomic.Pointer[Snapshot]
+	// blobs holds the content of small files recently read more than
+	// once (rereads tells which).
+	blobs   *gencache.Cache[plumbing.Hash, []byte]
+	rereads rereads
+	head    atomic.Pointer[Snapshot]
 
 	reqMu sync.Mutex
 	reqs  []*request // Batch calls waiting to be built
