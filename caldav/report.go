@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -353,7 +354,7 @@ func (h *handler) calendarMultiget(ctx context.Context, c *dav.Call, _ *dav.Node
 		dav.Pace(i)
 		return h.fetchMember(&parents, hrefs[i], &req)
 	}
-	for m := range readahead.Seq(len(hrefs), fetch) {
+	for m := range readahead.Seq(len(hrefs), multigetLoaders, fetch) {
 		if err := ctx.Err(); err != nil {
 			return 0, nil, err
 		}
@@ -379,6 +380,11 @@ func (h *handler) calendarMultiget(ctx context.Context, c *dav.Call, _ *dav.Node
 	}
 	return http.StatusMultiStatus, run.ms, nil
 }
+
+// multigetLoaders is how many goroutines look up and read a multiget's
+// members: with the request's own, which encodes, they keep two cores
+// busy.
+const multigetLoaders = 2
 
 // multigetMember is one href of a calendar-multiget, looked up and read.
 type multigetMember struct {
@@ -424,10 +430,11 @@ func (h *handler) fetchMember(parents *memberLookup, href string, req *reportReq
 
 // memberLookup looks up resources through their parent collections, each
 // looked up once: the hrefs of a multiget are mostly members of one
-// calendar.
+// calendar. It is safe for concurrent use.
 type memberLookup struct {
 	s       *dav.Server
 	rd      dav.Reader
+	mu      sync.Mutex
 	parents map[string]*dav.Node // by path; nil when missing
 }
 
@@ -436,21 +443,29 @@ func (l *memberLookup) lookup(segs []string) (*dav.Node, error) {
 	if len(segs) == 0 {
 		return l.s.Lookup(l.rd, segs)
 	}
-	dir := segs[:len(segs)-1]
-	key := strings.Join(dir, "/")
-	parent, ok := l.parents[key]
-	if !ok {
-		var err error
-		if parent, err = l.s.Lookup(l.rd, dir); err != nil {
-			return nil, err
-		}
-		if l.parents == nil {
-			l.parents = map[string]*dav.Node{}
-		}
-		l.parents[key] = parent
-	}
-	if parent == nil || !parent.Collection {
-		return nil, nil
+	parent, err := l.parent(segs[:len(segs)-1])
+	if err != nil || parent == nil || !parent.Collection {
+		return nil, err
 	}
 	return parent.Child(segs[len(segs)-1])
+}
+
+// parent returns the node at dir, looked up on first use. Child does
+// not change the parent, so concurrent lookups share it.
+func (l *memberLookup) parent(dir []string) (*dav.Node, error) {
+	key := strings.Join(dir, "/")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if parent, ok := l.parents[key]; ok {
+		return parent, nil
+	}
+	parent, err := l.s.Lookup(l.rd, dir)
+	if err != nil {
+		return nil, err
+	}
+	if l.parents == nil {
+		l.parents = map[string]*dav.Node{}
+	}
+	l.parents[key] = parent
+	return parent, nil
 }
