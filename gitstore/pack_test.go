@@ -90,6 +90,62 @@ func TestWriteStoredInflates(t *testing.T) {
 	}
 }
 
+// copyStored reads what writeStored and a zlib writer at
+// NoCompression write, and refuses, without a wrong answer, compressed,
+// truncated and damaged streams and streams of another length; the
+// inflate path reads all of them that are valid.
+func TestCopyStored(t *testing.T) {
+	for _, n := range []int{0, 1, 1300, 0xffff, 0x10000, 200_000} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(rand.IntN(4)) // compressible
+		}
+		var stored, level0, deflated bytes.Buffer
+		if err := writeStored(&stored, data); err != nil {
+			t.Fatal(err)
+		}
+		for _, z := range []struct {
+			buf   *bytes.Buffer
+			level int
+		}{{&level0, zlib.NoCompression}, {&deflated, zlib.BestSpeed}} {
+			zw, _ := zlib.NewWriterLevel(z.buf, z.level)
+			zw.Write(data)
+			zw.Close()
+		}
+		// want: 1 copied, 0 refused, -1 either (a compressor may store
+		// what does not compress).
+		check := func(name string, stream []byte, size int, want int) {
+			t.Helper()
+			dst := make([]byte, size)
+			if got := copyStored(stream, dst); want >= 0 && got != (want == 1) {
+				t.Errorf("%d bytes, %s: copyStored %v, want %v", n, name, got, want)
+			} else if got && !bytes.Equal(dst, data) {
+				t.Errorf("%d bytes, %s: copied different bytes", n, name)
+			}
+			if size == n && len(stream) > 0 && name != "damaged" && name != "truncated" {
+				dst := make([]byte, size)
+				if err := inflateFrom(stream, dst); err != nil || !bytes.Equal(dst, data) {
+					t.Errorf("%d bytes, %s: inflateFrom: %v", n, name, err)
+				}
+			}
+		}
+		check("writeStored", stored.Bytes(), n, 1)
+		check("NoCompression", level0.Bytes(), n, 1)
+		check("compressed", deflated.Bytes(), n, -1)
+		if n > 1000 {
+			check("compressed", deflated.Bytes(), n, 0)
+		}
+		check("longer than asked", stored.Bytes(), n+1, 0)
+		if n > 0 {
+			check("shorter than asked", stored.Bytes(), n-1, 0)
+			check("truncated", stored.Bytes()[:stored.Len()-5-n/2], n, 0)
+			damaged := bytes.Clone(stored.Bytes())
+			damaged[5] ^= 0xff // NLEN
+			check("damaged", damaged, n, 0)
+		}
+	}
+}
+
 // TestIDFilter: a pack's id filter passes every id the pack holds, and
 // few it does not (it is sized for about 2%).
 func TestIDFilter(t *testing.T) {

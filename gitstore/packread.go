@@ -292,6 +292,9 @@ var entryBufs = sync.Pool{New: func() any { return new([entryRead]byte) }}
 // inflateFrom decompresses len(dst) bytes of the zlib stream at the
 // start of b.
 func inflateFrom(b []byte, dst []byte) error {
+	if copyStored(b, dst) {
+		return nil
+	}
 	in, _ := memInflaters.Get().(*memInflater)
 	if in == nil {
 		in = &memInflater{}
@@ -299,6 +302,38 @@ func inflateFrom(b []byte, dst []byte) error {
 	defer memInflaters.Put(in)
 	in.r.Reset(b)
 	return inflateInto(&in.zr, &in.r, dst)
+}
+
+// copyStored fills dst from the zlib stream at the start of b when the
+// stream holds its len(dst) bytes in stored (uncompressed) deflate
+// blocks, each starting on a byte boundary, as writeStored writes small
+// files: then decompressing is copying, without a decompressor's state
+// to reset. It reports false, having changed nothing that matters, for
+// any other stream, which the caller then inflates; like that path, it
+// reads no further than the data and so does not check the trailing
+// Adler-32.
+func copyStored(b, dst []byte) bool {
+	if len(b) < 2 || b[0]&0x0f != 8 || b[1]&0x20 != 0 || (uint(b[0])<<8|uint(b[1]))%31 != 0 {
+		return false // not deflate, or with a preset dictionary
+	}
+	b = b[2:]
+	for n := 0; ; {
+		// A block header on a byte boundary: BFINAL, BTYPE 00, padding,
+		// then LEN and its complement.
+		if len(b) < 5 || b[0]&^1 != 0 {
+			return false
+		}
+		final := b[0] == 1
+		size := int(b[1]) | int(b[2])<<8
+		if size != int(^b[3])|int(^b[4])<<8 || size > len(b)-5 || size > len(dst)-n {
+			return false
+		}
+		n += copy(dst[n:], b[5:5+size])
+		b = b[5+size:]
+		if final {
+			return n == len(dst)
+		}
+	}
 }
 
 // inflateInto decompresses len(dst) bytes of the zlib stream src with the
