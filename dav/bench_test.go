@@ -71,3 +71,23 @@ func BenchmarkMultistatusCalendarData(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseRequestXML parses the body of a 100-href
+// calendar-multiget (7 KB), as a request reads it: quick path and
+// checks.
+func BenchmarkParseRequestXML(b *testing.B) {
+	var body strings.Builder
+	body.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n" + `<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop>`)
+	for i := range 100 {
+		fmt.Fprintf(&body, "<D:href>/calendars/bench-031307-10000/ev-%06d-1234abcd.ics</D:href>", i*97)
+	}
+	body.WriteString(`</C:calendar-multiget>`)
+	data := []byte(body.String())
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseXML(data, DefaultLimits); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -83,9 +83,8 @@ func parseXML(body []byte, l Limits) (*etree.Element, error) {
 	if err := scanXML(body, l); err != nil {
 		return nil, err
 	}
-	doc := etree.NewDocument()
-	doc.ReadSettings.Permissive = false
-	if err := doc.ReadFromBytes(body); err != nil {
+	doc, err := readXMLDocument(body)
+	if err != nil {
 		return nil, Errorf(http.StatusBadRequest, "malformed XML body: %v", err)
 	}
 	root := doc.Root()
@@ -96,6 +95,20 @@ func parseXML(body []byte, l Limits) (*etree.Element, error) {
 		return nil, err
 	}
 	return root, nil
+}
+
+// readXMLDocument parses body into a tree: a body in the plain subset
+// of XML by parseSimpleXML, any other by etree.
+func readXMLDocument(body []byte) (*etree.Document, error) {
+	if doc, ok := parseSimpleXML(body); ok {
+		return doc, nil
+	}
+	doc := etree.NewDocument()
+	doc.ReadSettings.Permissive = false
+	if err := doc.ReadFromBytes(body); err != nil {
+		return nil, err
+	}
+	return doc, nil
 }
 
 // checkTree walks the tree without recursion, enforcing the limits and
