@@ -52,7 +52,7 @@ func elem(name Name, children ...propfile.Node) propfile.Node {
 func hrefNode(href string) propfile.Node { return elem(DAVName("href"), propfile.TextNode(href)) }
 
 func getETag(_ context.Context, _ *Call, n *Node) (propfile.Property, error) {
-	return textValue(PropETag, `"`+n.Hash+`"`), nil
+	return textValue(PropETag, n.ETag()), nil
 }
 
 func getContentLength(_ context.Context, _ *Call, n *Node) (propfile.Property, error) {

@@ -243,6 +243,39 @@ func TestPropfind(t *testing.T) {
 	}
 }
 
+// Depth 1 gives each member the href and ETag a Depth 0 request on it
+// gives, names that need escaping and sub-collections included (the
+// listing makes them all at once).
+func TestPropfindMemberHrefsAndETags(t *testing.T) {
+	e := newTestEnv(t)
+	e.Must(201, "MKCOL", "/calendars/c%20d/", "")
+	names := []string{"a.ics", "b%20c.ics", "%C3%BC.ics", "x%25y.ics"}
+	for i, name := range names {
+		e.Must(201, "PUT", "/calendars/c%20d/"+name, ics+strings.Repeat(" ", i), "Content-Type", "text/calendar")
+	}
+	e.Must(201, "MKCOL", "/calendars/c%20d/s%C3%BCb/", "")
+	body := `<propfind xmlns="DAV:"><prop><getetag/></prop></propfind>`
+	listed := davtest.ParseMultistatus(t, e.Must(207, "PROPFIND", "/calendars/c%20d/", body, "Depth", "1").Body)
+	if len(listed) != len(names)+2 {
+		t.Fatalf("%d responses: %v", len(listed), listed)
+	}
+	for i, href := range append(names, "s%C3%BCb/") {
+		href = "/calendars/c%20d/" + href
+		got, ok := listed[href]
+		if !ok {
+			t.Errorf("no response for %s: %v", href, listed)
+			continue
+		}
+		alone := davtest.ParseMultistatus(t, e.Must(207, "PROPFIND", href, body, "Depth", "0").Body)[href]
+		if got["{DAV:}getetag"].XML != alone["{DAV:}getetag"].XML || got["{DAV:}getetag"].Status != 200 {
+			t.Errorf("%s: listed ETag %q, alone %q", href, got["{DAV:}getetag"].XML, alone["{DAV:}getetag"].XML)
+		}
+		if i < len(names) && got["{DAV:}getetag"].XML != `"`+blobID([]byte(ics+strings.Repeat(" ", i)))+`"` {
+			t.Errorf("%s: ETag %q is not the quoted blob id", href, got["{DAV:}getetag"].XML)
+		}
+	}
+}
+
 func TestPropfindErrors(t *testing.T) {
 	e := newTestEnv(t)
 	r := e.Must(403, "PROPFIND", "/calendars/", "", "Depth", "infinity")

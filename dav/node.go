@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/gocaldav/gocaldav/dav/propfile"
 	"github.com/gocaldav/gocaldav/gitstore"
@@ -68,12 +70,27 @@ type Node struct {
 
 	props    *propfile.Props
 	propHash string // blob id of the property file, when known
+	href     string // the escaped href, when made with the listing
+	etag     string // the quoted Hash, when made with the listing
 	rd       Reader
 	log      *slog.Logger
 }
 
 // Href is the node's escaped href; collections end in "/".
-func (n *Node) Href() string { return hrefOf(n.Segs, n.Collection) }
+func (n *Node) Href() string {
+	if n.href != "" {
+		return n.href
+	}
+	return hrefOf(n.Segs, n.Collection)
+}
+
+// ETag is the node's entity tag: its Hash, quoted.
+func (n *Node) ETag() string {
+	if n.etag != "" {
+		return n.etag
+	}
+	return `"` + n.Hash + `"`
+}
 
 // Path is the node's repository path.
 func (n *Node) Path() string { return repoPath(n.Segs) }
@@ -271,12 +288,64 @@ func children(rd Reader, n *Node) ([]*Node, error) {
 	// each, not made one by one: a calendar may have 10,000 members.
 	nodes := make([]Node, len(ms))
 	segs := memberSegs(n.Segs, ms)
+	hrefs, etags := memberHrefs(n.Segs, ms), memberETags(ms)
 	out := make([]*Node, len(ms))
 	for j, m := range ms {
-		nodes[j] = Node{Segs: segs[j], Collection: m.dir, Hash: m.hash, Size: m.size, propHash: m.propHash, rd: rd, log: n.log}
+		nodes[j] = Node{Segs: segs[j], Collection: m.dir, Hash: m.hash, Size: m.size, propHash: m.propHash,
+			href: hrefs[j], etag: etags[j], rd: rd, log: n.log}
 		out[j] = &nodes[j]
 	}
 	return out, nil
+}
+
+// memberHrefs returns the escaped hrefs of the members listed in the
+// collection at dir, cut from one string: the collection's href once,
+// then each member's name.
+func memberHrefs(dir []string, listed []member) []string {
+	prefix := hrefOf(dir, true)
+	var b strings.Builder
+	size := 0
+	for _, m := range listed {
+		size += len(prefix) + len(m.name) + 1
+	}
+	b.Grow(size) // escaping may add more: one more growth then
+	ends := make([]int, len(listed))
+	for i, m := range listed {
+		b.WriteString(prefix)
+		b.WriteString(url.PathEscape(m.name))
+		if m.dir {
+			b.WriteByte('/')
+		}
+		ends[i] = b.Len()
+	}
+	all := b.String()
+	out := make([]string, len(listed))
+	start := 0
+	for i, end := range ends {
+		out[i], start = all[start:end], end
+	}
+	return out
+}
+
+// memberETags returns the quoted entity tags of the members, cut from
+// one string.
+func memberETags(listed []member) []string {
+	size := 0
+	for _, m := range listed {
+		size += len(m.hash) + 2
+	}
+	all := make([]byte, 0, size)
+	for _, m := range listed {
+		all = append(append(append(all, '"'), m.hash...), '"')
+	}
+	tags := unsafe.String(unsafe.SliceData(all), len(all)) // all is not changed afterwards
+	out := make([]string, len(listed))
+	start := 0
+	for i, m := range listed {
+		end := start + len(m.hash) + 2
+		out[i], start = tags[start:end], end
+	}
+	return out
 }
 
 // member is one member of a listed collection.
