@@ -1,7 +1,10 @@
 package dav
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -129,15 +132,13 @@ func TestOptions(t *testing.T) {
 	}
 }
 
-// TestLargeMultistatus: an answer larger than the pieces a multistatus
-// is held in arrives whole, one response per member, with its
-// Content-Length, from PROPFIND and from a REPORT.
-func TestLargeMultistatus(t *testing.T) {
-	e := newTestEnv(t)
+// fillMembers puts n small objects, 0.ics to n-1.ics, into /calendars/c/
+// in one commit.
+func fillMembers(t *testing.T, e *testEnv, n int) {
+	t.Helper()
 	e.Must(201, "MKCOL", "/calendars/c/", "")
-	const members = 700 // some 200 bytes of response each: three pieces
 	if _, err := e.store.Batch(context.Background(), gitstore.Commit{AuthorName: "t", AuthorEmail: "t@x", Message: "fill"}, func(tx *gitstore.Txn) error {
-		for i := range members {
+		for i := range n {
 			body := strings.Replace(ics, "UID:1", "UID:"+strconv.Itoa(i), 1)
 			if err := StoreObject(tx, []string{"calendars", "c", strconv.Itoa(i) + ".ics"}, []byte(body), "text/calendar", testNow); err != nil {
 				return err
@@ -147,10 +148,24 @@ func TestLargeMultistatus(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestLargeMultistatus: an answer larger than the pieces a multistatus
+// is held in arrives whole, one response per member: streamed, without
+// a Content-Length, from a PROPFIND of more than streamAbove members;
+// with its Content-Length from a smaller PROPFIND and from a REPORT.
+func TestLargeMultistatus(t *testing.T) {
+	e := newTestEnv(t)
+	const members = 700 // some 200 bytes of response each: three pieces
+	fillMembers(t, e, members)
 	check := func(what string, r davtest.Response, want int) {
 		t.Helper()
-		if r.Header.Get("Content-Length") != strconv.Itoa(len(r.Body)) {
-			t.Errorf("%s: Content-Length %q for %d bytes", what, r.Header.Get("Content-Length"), len(r.Body))
+		if length := r.Header.Get("Content-Length"); want > streamAbove && strings.HasPrefix(what, "PROPFIND") {
+			if length != "" {
+				t.Errorf("%s: Content-Length %q: not streamed", what, length)
+			}
+		} else if length != strconv.Itoa(len(r.Body)) {
+			t.Errorf("%s: Content-Length %q for %d bytes", what, length, len(r.Body))
 		}
 		ms := davtest.ParseMultistatus(t, r.Body)
 		if len(ms) != want {
@@ -163,9 +178,44 @@ func TestLargeMultistatus(t *testing.T) {
 			}
 		}
 	}
-	check("PROPFIND", e.Must(207, "PROPFIND", "/calendars/c/", `<propfind xmlns="DAV:"><prop><getetag/><displayname/></prop></propfind>`, "Depth", "1"), members+1)
+	propfind := `<propfind xmlns="DAV:"><prop><getetag/><displayname/></prop></propfind>`
+	check("PROPFIND", e.Must(207, "PROPFIND", "/calendars/c/", propfind, "Depth", "1"), members+1)
 	check("sync-collection", e.Must(207, "REPORT", "/calendars/c/",
 		`<sync-collection xmlns="DAV:"><sync-token/><sync-level>1</sync-level><prop><getetag/></prop></sync-collection>`), members)
+	defer func(n int) { streamAbove = n }(streamAbove)
+	streamAbove = members + 1
+	check("PROPFIND, not streamed", e.Must(207, "PROPFIND", "/calendars/c/", propfind, "Depth", "1"), members+1)
+}
+
+// A streamed PROPFIND that fails half-way breaks the connection off: the
+// client gets an error, not a well-ended answer lacking responses.
+func TestStreamedPropfindFailureAborts(t *testing.T) {
+	e := newTestEnv(t)
+	fillMembers(t, e, 1500) // over two pieces before the failure
+	broken := Name{Space: "urn:test", Local: "broken"}
+	e.srv.registry().AddProperty(Property{Name: broken, Get: func(_ context.Context, _ *Call, n *Node) (propfile.Property, error) {
+		if n.Name() == "1400.ics" {
+			return propfile.Property{}, errors.New("storage failed")
+		}
+		return propfile.TextProperty(broken, "ok"), nil
+	}})
+	srv := httptest.NewServer(e.Handler)
+	defer srv.Close()
+	req, _ := http.NewRequest("PROPFIND", srv.URL+"/calendars/c/", strings.NewReader(`<propfind xmlns="DAV:" xmlns:T="urn:test"><prop><T:broken/></prop></propfind>`))
+	req.SetBasicAuth("root", "secret")
+	req.Header.Set("Depth", "1")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != 207 || err == nil {
+		t.Fatalf("status %d, read error %v after %d bytes: want 207 and a broken body", resp.StatusCode, err, len(body))
+	}
+	if !bytes.Contains(body, []byte("<D:response>")) {
+		t.Errorf("nothing streamed before the failure: %q", body)
+	}
 }
 
 func TestPropfind(t *testing.T) {

@@ -30,6 +30,8 @@ type Multistatus struct {
 	next     int             // counter for generated namespace prefixes
 	stack    []string        // qualified names of the open elements
 	qnames   map[Name]string // qualified names made so far, in the root namespaces
+	out      io.Writer       // where pieces go as they fill, when streaming
+	outErr   error           // the first error writing to out
 }
 
 // maxQNames bounds the qualified names a Multistatus remembers (a
@@ -214,6 +216,31 @@ func (m *Multistatus) WriteTo(w io.Writer) (int64, error) {
 	return n, err
 }
 
+// StreamTo makes m write its encoded responses to w as they fill a
+// piece, rather than hold them, so that the client reads an answer of
+// 10,000 responses while the rest is encoded. Call it before adding
+// responses, and Close at the end; Size, Bytes and WriteTo do not apply.
+func (m *Multistatus) StreamTo(w io.Writer) { m.out = w }
+
+// Close finishes a streamed document and writes what is left of it. It
+// returns the first error writing to the stream.
+func (m *Multistatus) Close() error {
+	m.finish()
+	m.send()
+	m.release()
+	return m.outErr
+}
+
+// send writes the piece encoded so far to the stream and empties it;
+// after a failed write it only empties it.
+func (m *Multistatus) send() {
+	if m.outErr == nil {
+		m.size += m.buf.Len()
+		_, m.outErr = m.out.Write(m.buf.Bytes())
+	}
+	m.buf.Reset()
+}
+
 // Len is the number of bytes encoded so far.
 func (m *Multistatus) Len() int { return m.size + m.buf.Len() }
 
@@ -281,7 +308,9 @@ func (m *Multistatus) flush() {
 	b.WriteString("</D:response>")
 	r.status, r.errs, r.propstats = 0, r.errs[:0], r.propstats[:0]
 	m.spare = r
-	if b.Len() >= multistatusPiece {
+	if b.Len() >= multistatusPiece && m.out != nil {
+		m.send()
+	} else if b.Len() >= multistatusPiece {
 		m.pieces = append(m.pieces, b.Bytes())
 		m.size += b.Len()
 		// A long answer: the next piece is made at its full size at once.

@@ -116,16 +116,43 @@ func (r *resource) PropFind(ctx context.Context, rq *webmachine.Request) (int, e
 			}
 		}
 	}
+	rq.Header.Set("Content-Type", xmlContentType)
+	if len(nodes) > streamAbove {
+		// The answer is sent as it is encoded: the client reads the
+		// first responses while the last are made. A failure half-way
+		// can then no longer change the status: the connection is
+		// broken off (see webmachine.Request.SetStream).
+		rq.SetStream(func(w io.Writer) error {
+			ms := NewMultistatus()
+			ms.StreamTo(w)
+			if err := r.propResponses(ctx, ms, nodes, req); err != nil {
+				return err
+			}
+			return ms.Close()
+		})
+		return http.StatusMultiStatus, nil
+	}
 	ms := NewMultistatus()
+	if err := r.propResponses(ctx, ms, nodes, req); err != nil {
+		return 0, err
+	}
+	setBody(rq, ms)
+	return http.StatusMultiStatus, nil
+}
+
+// streamAbove is the number of resources past which a PROPFIND answer is
+// streamed rather than sent with its length.
+var streamAbove = 256
+
+// propResponses adds the responses for nodes to ms.
+func (r *resource) propResponses(ctx context.Context, ms *Multistatus, nodes []*Node, req propRequest) error {
 	for i, node := range nodes {
 		Pace(i)
 		if _, err := r.s.propResponse(ctx, r.c, ms, node, req); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	rq.Header.Set("Content-Type", xmlContentType)
-	setBody(rq, ms)
-	return http.StatusMultiStatus, nil
+	return nil
 }
 
 // setXMLBody sets an XML response body.

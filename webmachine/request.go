@@ -51,7 +51,10 @@ func (r *Request) SetBody(b []byte) {
 
 // SetStream makes the response body the output of write, called once when
 // the answer is written, so large bodies need not be held in memory. Its
-// Content-Length is unknown.
+// Content-Length is unknown. When write fails, the status and part of the
+// body are already sent: the connection is broken off (the handler
+// panics with http.ErrAbortHandler), so that the client does not take
+// the part for the whole.
 func (r *Request) SetStream(write func(w io.Writer) error) { r.SetSizedStream(-1, write) }
 
 // SetSizedStream is SetStream for a body whose length is known (its

@@ -181,6 +181,9 @@ func (o *Options) write(w http.ResponseWriter, r *http.Request, rq *Request, sta
 	if stream != nil {
 		if err := stream(w); err != nil {
 			o.logger().ErrorContext(r.Context(), "webmachine: streaming body", "path", r.URL.Path, "err", err)
+			// The status is sent: a body cut short must not look
+			// complete (a chunked one would end with its last chunk).
+			panic(http.ErrAbortHandler)
 		}
 		return
 	}

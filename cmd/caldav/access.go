@@ -88,16 +88,27 @@ func accessLog(next http.Handler, log *slog.Logger, m *metrics) http.Handler {
 		ri := &requestInfo{id: newRequestID()}
 		w.Header().Set("X-Request-Id", ri.id)
 		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			// A request the handler broke off (http.ErrAbortHandler)
+			// is logged too, then the panic goes on to net/http.
+			p := recover()
+			if sw.status == 0 {
+				sw.status = http.StatusOK
+			}
+			took := time.Since(start)
+			m.observe(r.Method, sw.status, took)
+			attrs := []slog.Attr{slog.String("id", ri.id), slog.String("user", ri.user), slog.String("method", r.Method),
+				slog.String("path", r.URL.Path), slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
+				slog.Duration("duration", took), slog.String("remote", r.RemoteAddr)}
+			if p != nil {
+				attrs = append(attrs, slog.Bool("aborted", true))
+			}
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+			if p != nil {
+				panic(p)
+			}
+		}()
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), infoKey{}, ri)))
-		if sw.status == 0 {
-			sw.status = http.StatusOK
-		}
-		took := time.Since(start)
-		m.observe(r.Method, sw.status, took)
-		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("id", ri.id), slog.String("user", ri.user), slog.String("method", r.Method),
-			slog.String("path", r.URL.Path), slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
-			slog.Duration("duration", took), slog.String("remote", r.RemoteAddr))
 	})
 }
 
