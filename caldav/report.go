@@ -122,7 +122,6 @@ var unparsed = &object{}
 // properties as PROPFIND gives them, and calendar-data when asked. o is
 // n parsed, or unparsed; stored, when not nil, is n's stored content,
 // already read.
-
 func (r *reportRun) respond(ctx context.Context, n *dav.Node, o *object, stored []byte) error {
 	r.count++
 	if r.count > r.h.o.MaxResults {
@@ -348,8 +347,8 @@ func (h *handler) calendarMultiget(ctx context.Context, c *dav.Call, _ *dav.Node
 		return loc
 	}}
 	parents := memberLookup{s: h.s, rd: c.Snapshot}
-	// The members are looked up and read on a second goroutine while
-	// this one encodes the answers of those read before.
+	// The members are looked up and read by loaders of their own while
+	// this goroutine encodes the answers of those read before.
 	fetch := func(i int) multigetMember {
 		dav.Pace(i)
 		return h.fetchMember(&parents, hrefs[i], &req)
