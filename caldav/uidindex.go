@@ -159,7 +159,8 @@ func (h *handler) advance(ctx context.Context, idx *uidIndex, cal *dav.Node, com
 	if err != nil {
 		return err
 	}
-	var snap *gitstore.Snapshot
+	var calAt *dav.Node // cal at commit, looked up on first use
+	looked := false
 	for _, ch := range changes {
 		rel := strings.TrimPrefix(ch.Path, cal.Path()+"/")
 		if strings.Contains(rel, "/") || strings.HasSuffix(rel, ".prop") {
@@ -169,12 +170,22 @@ func (h *handler) advance(ctx context.Context, idx *uidIndex, cal *dav.Node, com
 		if ch.Kind == gitstore.Removed {
 			continue
 		}
-		if snap == nil {
-			if snap, err = h.s.Store.At(commit); err != nil {
+		if !looked {
+			looked = true
+			snap, err := h.s.Store.At(commit)
+			if err != nil {
+				return err
+			}
+			if calAt, err = h.s.Lookup(snap, cal.Segs); err != nil {
 				return err
 			}
 		}
-		k, err := h.s.Lookup(snap, append(append([]string(nil), cal.Segs...), rel))
+		if calAt == nil || !calAt.Collection {
+			continue // the calendar is gone at commit, and its members with it
+		}
+		// Through the calendar: the member's size, which a lookup from
+		// the root reads the blob for, is not needed.
+		k, err := calAt.Child(rel)
 		if err != nil || k == nil {
 			continue
 		}
