@@ -308,9 +308,11 @@ func (m *Multistatus) flush() {
 	b.WriteString("</D:response>")
 	r.status, r.errs, r.propstats = 0, r.errs[:0], r.propstats[:0]
 	m.spare = r
-	if b.Len() >= multistatusPiece && m.out != nil {
-		m.send()
-	} else if b.Len() >= multistatusPiece {
+	switch {
+	case b.Len() < multistatusPiece:
+	case m.out != nil:
+		m.send() // streamed: the piece is written and its room reused
+	default:
 		m.pieces = append(m.pieces, b.Bytes())
 		m.size += b.Len()
 		// A long answer: the next piece is made at its full size at once.

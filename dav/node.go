@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/gocaldav/gocaldav/dav/propfile"
 	"github.com/gocaldav/gocaldav/gitstore"
@@ -299,51 +298,43 @@ func children(rd Reader, n *Node) ([]*Node, error) {
 }
 
 // memberHrefs returns the escaped hrefs of the members listed in the
-// collection at dir, cut from one string: the collection's href once,
-// then each member's name.
+// collection at dir: the collection's href, then each member's name.
 func memberHrefs(dir []string, listed []member) []string {
 	prefix := hrefOf(dir, true)
-	var b strings.Builder
-	size := 0
-	for _, m := range listed {
-		size += len(prefix) + len(m.name) + 1
-	}
-	b.Grow(size) // escaping may add more: one more growth then
-	ends := make([]int, len(listed))
-	for i, m := range listed {
+	return joinedStrings(len(listed), len(listed)*(len(prefix)+1), func(b *strings.Builder, i int) {
 		b.WriteString(prefix)
-		b.WriteString(url.PathEscape(m.name))
-		if m.dir {
+		b.WriteString(url.PathEscape(listed[i].name))
+		if listed[i].dir {
 			b.WriteByte('/')
 		}
+	})
+}
+
+// memberETags returns the quoted entity tags of the members.
+func memberETags(listed []member) []string {
+	return joinedStrings(len(listed), len(listed)*42, func(b *strings.Builder, i int) {
+		b.WriteByte('"')
+		b.WriteString(listed[i].hash)
+		b.WriteByte('"')
+	})
+}
+
+// joinedStrings makes n strings, the i-th written by write, cut from one
+// allocation (of about size bytes) rather than n: a listing may make
+// 10,000 of them.
+func joinedStrings(n, size int, write func(b *strings.Builder, i int)) []string {
+	var b strings.Builder
+	b.Grow(size)
+	ends := make([]int, n)
+	for i := range n {
+		write(&b, i)
 		ends[i] = b.Len()
 	}
 	all := b.String()
-	out := make([]string, len(listed))
+	out := make([]string, n)
 	start := 0
 	for i, end := range ends {
 		out[i], start = all[start:end], end
-	}
-	return out
-}
-
-// memberETags returns the quoted entity tags of the members, cut from
-// one string.
-func memberETags(listed []member) []string {
-	size := 0
-	for _, m := range listed {
-		size += len(m.hash) + 2
-	}
-	all := make([]byte, 0, size)
-	for _, m := range listed {
-		all = append(append(append(all, '"'), m.hash...), '"')
-	}
-	tags := unsafe.String(unsafe.SliceData(all), len(all)) // all is not changed afterwards
-	out := make([]string, len(listed))
-	start := 0
-	for i, m := range listed {
-		end := start + len(m.hash) + 2
-		out[i], start = tags[start:end], end
 	}
 	return out
 }

@@ -539,7 +539,7 @@ func recheckPreconditions(r *http.Request, existing *Node) error {
 		if existing == nil {
 			return failed
 		}
-		if strings.TrimSpace(v) != "*" && !strings.Contains(v, `"`+existing.Hash+`"`) {
+		if strings.TrimSpace(v) != "*" && !strings.Contains(v, existing.ETag()) {
 			return failed
 		}
 	}

@@ -65,7 +65,7 @@ func getCTag(_ context.Context, _ *Call, n *Node) (propfile.Property, error) {
 	if !n.Collection {
 		return propfile.Property{}, ErrPropNotFound
 	}
-	return textValue(PropGetCTag, `"`+n.Hash+`"`), nil
+	return textValue(PropGetCTag, n.ETag()), nil
 }
 
 // getSyncToken is the token of the newest commit that changed n.

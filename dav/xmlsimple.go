@@ -47,14 +47,14 @@ func (p *simpleParser) space(parent *etree.Element) {
 		j++
 	}
 	if j > p.i {
-		text(parent, string(p.b[p.i:j]))
+		addText(parent, string(p.b[p.i:j]))
 		p.i = j
 	}
 }
 
-// text adds s to parent as a character data token, marked whitespace
+// addText adds s to parent as a character data token, marked whitespace
 // when it is (as etree marks what it reads).
-func text(parent *etree.Element, s string) {
+func addText(parent *etree.Element, s string) {
 	parent.CreateText(s).SetData(s)
 }
 
@@ -72,20 +72,25 @@ func (p *simpleParser) declaration(doc *etree.Document) bool {
 	if inst == "" || !isSimpleSpace(inst[0]) {
 		return false
 	}
-	seen := map[string]bool{}
+	var seen [3]bool // version, encoding, standalone
 	for rest := strings.TrimLeft(inst, " \t\n"); rest != ""; rest = strings.TrimLeft(rest, " \t\n") {
 		name, value, after, ok := pseudoAttribute(rest)
-		if !ok || seen[name] {
+		if !ok {
 			return false
 		}
-		seen[name] = true
+		k := -1
 		switch {
 		case name == "version" && value == "1.0":
+			k = 0
 		case name == "encoding" && strings.EqualFold(value, "utf-8"):
+			k = 1
 		case name == "standalone" && (value == "yes" || value == "no"):
-		default:
+			k = 2
+		}
+		if k < 0 || seen[k] {
 			return false
 		}
+		seen[k] = true
 		if after != "" && !isSimpleSpace(after[0]) {
 			return false
 		}
@@ -103,11 +108,11 @@ func pseudoAttribute(s string) (name, value, rest string, ok bool) {
 	if eq <= 0 || eq+1 >= len(s) || (s[eq+1] != '"' && s[eq+1] != '\'') {
 		return "", "", "", false
 	}
-	close := strings.IndexByte(s[eq+2:], s[eq+1])
-	if close < 0 {
+	end := strings.IndexByte(s[eq+2:], s[eq+1])
+	if end < 0 {
 		return "", "", "", false
 	}
-	return s[:eq], s[eq+2 : eq+2+close], s[eq+3+close:], true
+	return s[:eq], s[eq+2 : eq+2+end], s[eq+3+end:], true
 }
 
 // element reads the element at i and its content into parent, without
@@ -164,7 +169,7 @@ func (p *simpleParser) element(parent *etree.Element) bool {
 			if !simpleText(s) {
 				return false
 			}
-			text(stack[len(stack)-1].e, string(s))
+			addText(stack[len(stack)-1].e, string(s))
 			p.i += j
 		}
 	}
