@@ -39,30 +39,40 @@ type idxEntry struct {
 func encodeIndex(entries []idxEntry, packSum plumbing.Hash) []byte {
 	sorted := slices.Clone(entries)
 	slices.SortFunc(sorted, func(a, b idxEntry) int { return bytes.Compare(a.hash[:], b.hash[:]) })
-	var ix bytes.Buffer
-	ix.Write([]byte{0xff, 't', 'O', 'c', 0, 0, 0, 2})
+	ix := make([]byte, 0, idxHeader+len(sorted)*(20+4+4)+2*len(packSum))
+	ix = append(ix, idxMagic...)
 	var fan [256]uint32
 	for _, e := range sorted {
 		fan[e.hash[0]]++
 	}
 	var total uint32
-	for i := range fan {
-		total += fan[i]
-		binary.Write(&ix, binary.BigEndian, total)
+	for _, n := range fan {
+		total += n
+		ix = binary.BigEndian.AppendUint32(ix, total)
 	}
 	for _, e := range sorted {
-		ix.Write(e.hash[:])
+		ix = append(ix, e.hash[:]...)
 	}
 	for _, e := range sorted {
-		binary.Write(&ix, binary.BigEndian, e.crc)
+		ix = binary.BigEndian.AppendUint32(ix, e.crc)
 	}
+	// Offsets of 2 GiB and beyond (only git itself writes such packs)
+	// go in a table of 64-bit offsets that the 32-bit entry indexes.
+	var large []uint64
 	for _, e := range sorted {
-		binary.Write(&ix, binary.BigEndian, uint32(e.offset))
+		o := uint32(e.offset)
+		if e.offset >= largeOffset {
+			o = largeOffset | uint32(len(large))
+			large = append(large, uint64(e.offset))
+		}
+		ix = binary.BigEndian.AppendUint32(ix, o)
 	}
-	ix.Write(packSum[:])
-	isum := sha1.Sum(ix.Bytes())
-	ix.Write(isum[:])
-	return ix.Bytes()
+	for _, o := range large {
+		ix = binary.BigEndian.AppendUint64(ix, o)
+	}
+	ix = append(ix, packSum[:]...)
+	isum := sha1.Sum(ix)
+	return append(ix, isum[:]...)
 }
 
 // packEntries reads the index of pack id.
